@@ -1,0 +1,56 @@
+/* HDF5 files (parallel, collective by slab), XDMF sidecar, checkpoints, manifest (SPEC §8). */
+#ifndef DASHI_IO_H
+#define DASHI_IO_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dashi/grid.h"
+#include "dashi/les.h"
+#include "dashi/options.h"
+
+/* ---- truth file ---- */
+typedef struct dashi_truth_file dashi_truth_file;
+int dashi_truth_create(const char *path, const dashi_grid *g, bool single, const dashi_options *o,
+                       const char *solver_spec, const char *impl_spec, dashi_truth_file **tf);
+/* Reopen for a resumed run: records after `step` are dropped (they are recomputed identically). */
+int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dashi_truth_file **tf);
+int dashi_truth_append_diag(dashi_truth_file *tf, const dashi_les_diag *d);
+int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step, const double *Ek);
+int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step, const double *slab);
+int dashi_truth_close(dashi_truth_file *tf);
+
+/* ---- reading vorticity from any HDF5 file (initial conditions from other codes) ---- */
+/* Reads the last record of an [N,N] or [T,N,N] dataset into this rank's slab [nx][N]. If the file
+ * is a dashi checkpoint (has /omega_hat) and dataset is NULL, *is_spec is set and canon [nky][N][2]
+ * is filled instead. Errors name the file, the dataset and what was found. */
+int dashi_read_vorticity(const char *path, const char *dataset, const dashi_grid *g, double *slab,
+                         double *canon, bool *is_spec);
+
+/* ---- checkpoints ---- */
+typedef struct {
+  int64_t step;
+  double time;
+  int N;
+  char options_json[16384];
+} dashi_ckpt_info;
+/* Write DIR/ckpt_STEP.h5 atomically (temporary name, then rename) from canon [nky][N][2];
+ * keep the newest `keep` checkpoints. */
+int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
+                           const double *canon, int keep, char *path_out, size_t path_len);
+/* Read and verify (checksum, completeness, N) into canon. */
+int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info, double *canon);
+/* Newest checkpoint in dir that verifies; skipped bad ones are reported on rank 0. *found = false
+ * when the directory has none. */
+int dashi_checkpoint_latest(const char *dir, const dashi_grid *g, dashi_ckpt_info *info,
+                            double *canon, char *path_out, size_t path_len, bool *found);
+
+/* ---- manifest ---- */
+/* Merge one run entry (JSON object text with an "id") into ROOT/manifest.json under a file lock,
+ * and write RUNDIR/run.json. Rank 0 only. */
+int dashi_manifest_update(const char *run_dir, const char *entry_json);
+
+/* ---- small helpers ---- */
+int dashi_mkdir_p(const char *path);
+bool dashi_path_exists(const char *path);
+
+#endif

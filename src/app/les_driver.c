@@ -1,0 +1,394 @@
+/* The LES run: options -> grid/backend/solver -> initial state or restart -> time loop with
+ * diagnostics, spectra, snapshots, checkpoints, progress, CFL / non-finite stops and graceful
+ * signal stops -> summary and manifest. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fftw3.h>
+#include <hdf5.h>
+#include <petscsys.h>
+
+#include "app.h"
+#include "dashi/backend.h"
+#include "dashi/error.h"
+#include "dashi/io.h"
+#include "dashi/les.h"
+#include "dashi/log.h"
+#include "dashi/signals.h"
+
+typedef struct {
+  MPI_Comm comm;
+  dashi_options *o;
+  const char *cmd;
+  char out[1024], truth_path[1100], ckpt_dir[1100], last_ckpt[2048];
+  dashi_grid g;
+  dashi_backend *b;
+  dashi_les *les;
+  dashi_truth_file *tf;
+  dashi_field *good; /* last state that passed the finite/CFL check */
+  int64_t good_step;
+  double good_time;
+  double *canon, *slab, *Ek;
+  int64_t steps, start_step;
+  bool resumed;
+  char start_from[2048];
+  dashi_les_diag last;
+  double t0;
+} driver;
+
+/* Options the user did not give explicitly are taken from the checkpoint, so that a restart
+ * continues the same run; explicit ones win and are listed. */
+static int adopt_checkpoint_options(driver *d, const char *json) {
+  static const char *never[] = {"out", "force", "restart", "resume", "les_ranks"};
+  cJSON *j = cJSON_Parse(json);
+  if (!j) return dashi_err(DASHI_ERR_INPUT, "checkpoint options are not valid JSON");
+  char changed[1024] = "";
+  for (int k = 0; k < d->o->n; k++) {
+    dashi_opt_value *v = &d->o->v[k];
+    bool skip = false;
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) skip |= !strcmp(never[i], v->def->name);
+    cJSON *it = cJSON_GetObjectItem(j, v->def->name);
+    if (skip || !it) continue;
+    char text[1024];
+    if (cJSON_IsString(it)) snprintf(text, sizeof text, "%s", it->valuestring);
+    else if (cJSON_IsBool(it)) snprintf(text, sizeof text, "%s", cJSON_IsTrue(it) ? "true" : "false");
+    else if (v->def->type == DASHI_OPT_INT) snprintf(text, sizeof text, "%.0f", it->valuedouble);
+    else snprintf(text, sizeof text, "%.17g", it->valuedouble);
+    if (v->set) {
+      if (strcmp(text, v->s) && v->def->type != DASHI_OPT_REAL) goto differs;
+      if (v->def->type == DASHI_OPT_REAL && strtod(text, NULL) != v->r) goto differs;
+      continue;
+    differs:
+      snprintf(changed + strlen(changed), sizeof changed - strlen(changed), " -%s %s (was %s)",
+               v->def->name, v->s, text);
+      continue;
+    }
+    DASHI_CALL(dashi_opt_put(d->o, v->def->name, text));
+  }
+  cJSON_Delete(j);
+  if (changed[0]) dashi_log(d->comm, "dashi: restart overrides checkpoint options:%s\n", changed);
+  return 0;
+}
+
+static char *implementation_spec(driver *d) {
+  cJSON *j = cJSON_CreateObject();
+  char ver[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len;
+  MPI_Get_library_version(ver, &len);
+  char *nl = strchr(ver, '\n');
+  if (nl) *nl = 0;
+  char petsc[256];
+  PetscGetVersion(petsc, sizeof petsc);
+  unsigned maj, min, rel;
+  H5get_libversion(&maj, &min, &rel);
+  char h5[64];
+  snprintf(h5, sizeof h5, "%u.%u.%u", maj, min, rel);
+  cJSON_AddStringToObject(j, "program", "dashi " DASHI_VERSION);
+  cJSON_AddStringToObject(j, "git_revision", DASHI_GIT_REV);
+  cJSON_AddStringToObject(j, "backend", d->b->name);
+  cJSON_AddStringToObject(j, "fft_library", d->b->fft_library);
+  cJSON_AddStringToObject(j, "devices", d->b->devices);
+  cJSON_AddNumberToObject(j, "ranks", d->g.size);
+  cJSON_AddStringToObject(j, "mpi", ver);
+  cJSON_AddStringToObject(j, "petsc", petsc);
+  cJSON_AddStringToObject(j, "hdf5", h5);
+  char *s = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  return s;
+}
+
+static int manifest(driver *d, const char *status) {
+  if (d->g.rank) return 0;
+  cJSON *e = cJSON_CreateObject();
+  char abs_out[4096];
+  if (!realpath(d->out, abs_out)) snprintf(abs_out, sizeof abs_out, "%s", d->out);
+  cJSON_AddStringToObject(e, "id", abs_out);
+  cJSON_AddStringToObject(e, "command", d->cmd);
+  cJSON_AddStringToObject(e, "solver_id", "spectral_les_v1");
+  cJSON_AddNullToObject(e, "proxy_id");
+  cJSON_AddStringToObject(e, "status", status);
+  cJSON *p = cJSON_AddObjectToObject(e, "paths");
+  cJSON_AddStringToObject(p, "run_dir", abs_out);
+  cJSON_AddStringToObject(p, "truth", "truth.h5");
+  cJSON_AddStringToObject(p, "xdmf", "truth.xmf");
+  cJSON_AddStringToObject(p, "checkpoints", "checkpoints");
+  cJSON_AddStringToObject(p, "last_checkpoint", d->last_ckpt);
+  cJSON *k = cJSON_AddObjectToObject(e, "parameters");
+  static const char *keys[] = {"N", "dt", "nu0", "steps", "sgs", "Cs", "sgs_form", "forcing",
+                               "dealias", "ts", "precision", "backend", "ic", "seed"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    const dashi_opt_value *v = dashi_opt_find(d->o, keys[i]);
+    if (v->def->type == DASHI_OPT_STRING) cJSON_AddStringToObject(k, keys[i], v->s);
+    else cJSON_AddNumberToObject(k, keys[i], v->def->type == DASHI_OPT_REAL ? v->r : (double)v->i);
+  }
+  cJSON_AddNumberToObject(k, "ranks", d->g.size);
+  cJSON_AddNumberToObject(e, "step", (double)(d->les ? d->les->step : 0));
+  cJSON_AddNumberToObject(e, "time", d->les ? d->les->time : 0.0);
+  cJSON_AddStringToObject(e, "git_revision", DASHI_GIT_REV);
+  time_t now = time(NULL);
+  char ts[64];
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  cJSON_AddStringToObject(e, "updated", ts);
+  char *text = cJSON_PrintUnformatted(e);
+  cJSON_Delete(e);
+  int rc = dashi_manifest_update(d->out, text);
+  free(text);
+  return rc;
+}
+
+static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t) {
+  dashi_ckpt_info info = {.step = step, .time = t, .N = d->g.N};
+  char *oj = dashi_options_json(d->o);
+  snprintf(info.options_json, sizeof info.options_json, "%s", oj);
+  free(oj);
+  DASHI_CALL(d->b->ops->spec_get(d->b, f, d->canon));
+  return dashi_checkpoint_write(d->ckpt_dir, &d->g, &info, d->canon,
+                                (int)dashi_opt_i(d->o, "keep_checkpoints"), d->last_ckpt,
+                                sizeof d->last_ckpt);
+}
+
+/* the run directory: refuse to overwrite unless -force, -restart or -resume auto */
+static int prepare_out(driver *d) {
+  const char *out = dashi_opt_s(d->o, "out");
+  snprintf(d->out, sizeof d->out, "%s", out[0] ? out : (!strcmp(d->cmd, "run") ? "runs/run" : "runs/truth"));
+  snprintf(d->truth_path, sizeof d->truth_path, "%s/truth.h5", d->out);
+  snprintf(d->ckpt_dir, sizeof d->ckpt_dir, "%s/checkpoints", d->out);
+  bool exists = dashi_path_exists(d->truth_path);
+  bool cont = dashi_opt_s(d->o, "restart")[0] || !strcmp(dashi_opt_s(d->o, "resume"), "auto");
+  if (exists && !cont && !dashi_opt_b(d->o, "force"))
+    return dashi_err(DASHI_ERR_USAGE,
+                     "run directory %s already holds a truth file: choose another -out, add -force "
+                     "to overwrite it, or -resume auto to continue it",
+                     d->out);
+  int rc = d->g.rank ? 0 : dashi_mkdir_p(d->out);
+  return dashi_err_agree(d->comm, rc);
+}
+
+/* restart / resume: read the state; returns *have_state */
+static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
+  *have_state = false;
+  const char *restart = dashi_opt_s(d->o, "restart");
+  if (restart[0]) {
+    DASHI_CALL(dashi_checkpoint_read(restart, &d->g, info, d->canon));
+    snprintf(d->start_from, sizeof d->start_from, "%s", restart);
+    *have_state = true;
+  } else if (!strcmp(dashi_opt_s(d->o, "resume"), "auto")) {
+    bool found;
+    DASHI_CALL(dashi_checkpoint_latest(d->ckpt_dir, &d->g, info, d->canon, d->start_from,
+                                       sizeof d->start_from, &found));
+    if (!found) dashi_log(d->comm, "dashi: -resume auto: no checkpoint in %s, starting afresh\n", d->ckpt_dir);
+    *have_state = found;
+  }
+  return 0;
+}
+
+static int setup(driver *d) {
+  DASHI_CALL(prepare_out(d));
+  /* the grid size must be known before reading a checkpoint: peek at N */
+  int N = (int)dashi_opt_i(d->o, "N");
+  dashi_ckpt_info info;
+  bool have_state = false;
+  {
+    /* a restart adopts the checkpoint's N unless -N was given */
+    const char *restart = dashi_opt_s(d->o, "restart");
+    if (restart[0] && !dashi_opt_set(d->o, "N")) {
+      hid_t f = H5Fopen(restart, H5F_ACC_RDONLY, H5P_DEFAULT);
+      int64_t n = 0;
+      if (f >= 0) {
+        hid_t a = H5Aexists(f, "N") > 0 ? H5Aopen(f, "N", H5P_DEFAULT) : -1;
+        if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &n), H5Aclose(a);
+        H5Fclose(f);
+      }
+      if (n > 0) N = (int)n;
+    }
+  }
+  DASHI_CALL(dashi_grid_create(d->comm, N, &d->g));
+  d->canon = malloc(sizeof(double) * 2 * (size_t)d->g.nky * d->g.N + 1);
+  d->slab = malloc(sizeof(double) * (size_t)d->g.nx * d->g.N + 1);
+  d->Ek = malloc(sizeof(double) * (d->g.N / 2 + 1));
+  DASHI_CALL(load_restart(d, &have_state, &info));
+  if (have_state) {
+    DASHI_CALL(adopt_checkpoint_options(d, info.options_json));
+    if (dashi_opt_i(d->o, "N") != d->g.N)
+      return dashi_err(DASHI_ERR_USAGE, "-N %lld differs from the checkpoint's N=%d",
+                       dashi_opt_i(d->o, "N"), d->g.N);
+  }
+  dashi_les_config cfg;
+  DASHI_CALL(dashi_les_config_from_options(d->o, &cfg));
+  const char *plan = dashi_opt_s(d->o, "fftw_plan");
+  dashi_backend_config bc = {.name = dashi_opt_s(d->o, "backend"),
+                             .single = !strcmp(dashi_opt_s(d->o, "precision"), "single"),
+                             .fftw_flags = !strcmp(plan, "patient")   ? FFTW_PATIENT
+                                           : !strcmp(plan, "measure") ? FFTW_MEASURE
+                                                                      : FFTW_ESTIMATE,
+                             .vk_device = -1};
+  DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
+  DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
+  DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));
+  double t_end = dashi_opt_r(d->o, "t_end");
+  d->steps = t_end > 0 ? (int64_t)llround(t_end / cfg.dt) : dashi_opt_i(d->o, "steps");
+  if (d->steps < 0) return dashi_err(DASHI_ERR_USAGE, "-steps must be non-negative");
+
+  char *ss = dashi_les_solver_spec_json(&cfg, bc.single), *is = implementation_spec(d);
+  int rc = 0;
+  if (have_state) {
+    DASHI_CALL(dashi_les_set_state_spec(d->les, d->canon));
+    d->les->step = info.step;
+    d->les->time = info.time;
+    d->resumed = true;
+    if (dashi_path_exists(d->truth_path))
+      rc = dashi_truth_reopen(d->truth_path, &d->g, info.step, &d->tf);
+    else
+      rc = dashi_truth_create(d->truth_path, &d->g, bc.single, d->o, ss, is, &d->tf);
+  } else {
+    if (cfg.ic == DASHI_IC_FILE) {
+      bool is_spec;
+      const char *ds = dashi_opt_set(d->o, "ic_dataset") ? cfg.ic_dataset : NULL;
+      rc = dashi_read_vorticity(cfg.ic_file, ds, &d->g, d->slab, d->canon, &is_spec);
+      if (!rc) rc = is_spec ? dashi_les_set_state_spec(d->les, d->canon)
+                            : dashi_les_set_state_slab(d->les, d->slab);
+      snprintf(d->start_from, sizeof d->start_from, "%s", cfg.ic_file);
+    } else {
+      rc = dashi_les_init_state(d->les);
+      snprintf(d->start_from, sizeof d->start_from, "-ic %s", dashi_opt_s(d->o, "ic"));
+    }
+    if (!rc) rc = dashi_truth_create(d->truth_path, &d->g, bc.single, d->o, ss, is, &d->tf);
+  }
+  free(ss);
+  free(is);
+  DASHI_CALL(rc);
+  d->start_step = d->les->step;
+  if (d->start_step > d->steps)
+    return dashi_err(DASHI_ERR_USAGE, "checkpoint is at step %lld, beyond -steps %lld",
+                     (long long)d->start_step, (long long)d->steps);
+  return manifest(d, "running");
+}
+
+/* non-finite or CFL stop: checkpoint the last good state, then a clear error */
+static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
+  int rc = write_checkpoint_of(d, finite ? d->les->w : d->good, finite ? d->les->step : d->good_step,
+                               finite ? d->les->time : d->good_time);
+  char why[512];
+  if (!finite)
+    snprintf(why, sizeof why, "non-finite values at step %lld (t=%g; E=%g Z=%g max|w|=%g)",
+             (long long)dg->step, dg->time, dg->E, dg->Z, dg->max_omega);
+  else
+    snprintf(why, sizeof why, "CFL number %.3g exceeds -cfl_max %g at step %lld (t=%g, dt=%g)",
+             dg->cfl, dashi_opt_r(d->o, "cfl_max"), (long long)dg->step, dg->time, d->les->cfg.dt);
+  manifest(d, finite ? "failed: CFL" : "failed: non-finite");
+  if (rc)
+    return dashi_err(DASHI_ERR_NUMERICS, "%s; writing the checkpoint also failed: %s", why, dashi_err_msg());
+  return dashi_err(DASHI_ERR_NUMERICS,
+                   "%s. The last good state (step %lld) is in %s. Remedy: reduce -dt (CFL is "
+                   "proportional to dt) or raise -nu0/-Cs, then -restart from that checkpoint.",
+                   why, (long long)(finite ? d->les->step : d->good_step), d->last_ckpt);
+}
+
+static bool every(int64_t step, long long k) { return k > 0 && step % k == 0; }
+
+static int record(driver *d) {
+  dashi_les *s = d->les;
+  int64_t st = s->step;
+  bool final = st == d->steps;
+  if (every(st, dashi_opt_i(d->o, "stats_every")) || final) {
+    PetscLogStagePush(dashi_stage_diag);
+    int rc = dashi_les_diagnostics(s, &d->last);
+    PetscLogStagePop();
+    DASHI_CALL(rc);
+    bool finite = isfinite(d->last.E) && isfinite(d->last.Z) && isfinite(d->last.P) &&
+                  isfinite(d->last.max_omega) && isfinite(d->last.cfl);
+    if (finite) DASHI_CALL(dashi_truth_append_diag(d->tf, &d->last));
+    if (!finite || d->last.cfl > s->cfg.cfl_max) return numerics_stop(d, &d->last, finite);
+    double one = 1.0;
+    DASHI_CALL(d->b->ops->spec_lincomb(d->b, d->good, 1, &one, &s->w));
+    d->good_step = st, d->good_time = s->time;
+  }
+  PetscLogStagePush(dashi_stage_io);
+  if (every(st, dashi_opt_i(d->o, "spectra_every"))) {
+    DASHI_CALL(dashi_les_spectrum(s, d->Ek));
+    DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
+  }
+  if (every(st, dashi_opt_i(d->o, "snapshot_every")) || (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
+    DASHI_CALL(dashi_les_omega_slab(s, d->slab));
+    DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab));
+  }
+  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
+    DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time));
+  PetscLogStagePop();
+  return 0;
+}
+
+static int time_loop(driver *d) {
+  dashi_les *s = d->les;
+  long long pe = dashi_opt_i(d->o, "progress_every");
+  dashi_progress prog;
+  dashi_signals_install();
+  dashi_progress_start(&prog, s->step);
+  d->t0 = dashi_wtime();
+  dashi_log(d->comm, "dashi %s: N=%d, %d rank(s), backend %s (%s), %s, dt=%g, steps %lld..%lld, from %s\n",
+            d->cmd, d->g.N, d->g.size, d->b->name, d->b->single ? "single" : "double",
+            dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps, d->start_from);
+  for (;;) {
+    DASHI_CALL(record(d));
+    if (s->step >= d->steps) break;
+    int sig;
+    if (dashi_signal_pending(d->comm, &sig)) {
+      DASHI_CALL(write_checkpoint_of(d, s->w, s->step, s->time));
+      manifest(d, "interrupted: resumable");
+      return dashi_err(DASHI_EXIT_SIGNAL,
+                       "signal %d received: checkpoint %s written at step %lld; continue with "
+                       "-resume auto -out %s (exit status %d)",
+                       sig, d->last_ckpt, (long long)s->step, d->out, DASHI_EXIT_SIGNAL);
+    }
+    PetscLogStagePush(dashi_stage_steps);
+    int rc = dashi_les_step(s);
+    PetscLogStagePop();
+    DASHI_CALL(rc);
+    if (pe > 0 && s->step % pe == 0) {
+      char extra[160];
+      snprintf(extra, sizeof extra, "t=%.4g  E=%.5g Z=%.5g cfl=%.3f", s->time, d->last.E,
+               d->last.Z, d->last.cfl);
+      dashi_progress_line(d->comm, &prog, "step", s->step, d->steps, extra);
+    }
+  }
+  return 0;
+}
+
+static void summary(driver *d) {
+  double wall = dashi_wtime() - d->t0;
+  long long n = (long long)(d->les->step - d->start_step);
+  char dur[32];
+  dashi_format_duration(wall, dur, sizeof dur);
+  dashi_log(d->comm,
+            "\ndashi %s finished: %lld steps in %s (%.3f ms/step, %.1f steps/s) on %d rank(s)\n"
+            "  final t=%.6g  E=%.6g  Z=%.6g  max|w|=%.4g  cfl=%.3f  <nu_t>=%.3g\n"
+            "  truth file:  %s  (XDMF: %s/truth.xmf)\n  checkpoint:  %s\n",
+            d->cmd, n, dur, n ? 1e3 * wall / n : 0.0, wall > 0 ? n / wall : 0.0, d->g.size,
+            d->les->time, d->last.E, d->last.Z, d->last.max_omega, d->last.cfl, d->last.nu_t_mean,
+            d->truth_path, d->out, d->last_ckpt);
+}
+
+int dashi_les_driver(MPI_Comm comm, dashi_options *o, const char *cmd) {
+  driver d = {.comm = comm, .o = o, .cmd = cmd};
+  int rc = dashi_err_agree(comm, setup(&d));
+  if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
+  if (d.tf) {
+    int rc2 = dashi_truth_close(d.tf);
+    if (!rc) rc = rc2;
+  }
+  if (!rc) {
+    summary(&d);
+    rc = manifest(&d, "completed");
+  }
+  if (d.les) d.b->ops->field_destroy(d.b, d.good);
+  dashi_les_destroy(d.les);
+  dashi_backend_destroy(d.b);
+  free(d.canon);
+  free(d.slab);
+  free(d.Ek);
+  return rc;
+}

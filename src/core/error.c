@@ -1,0 +1,29 @@
+#include "dashi/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char err_msg[4096];
+
+int dashi_err(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+const char *dashi_err_msg(void) { return err_msg[0] ? err_msg : "unknown error"; }
+void dashi_err_clear(void) { err_msg[0] = 0; }
+
+int dashi_err_agree(MPI_Comm comm, int code) {
+  int rank, worst;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm);
+  if (!worst) return 0;
+  int mine = code ? rank : 1 << 30, first;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  MPI_Bcast(err_msg, sizeof err_msg, MPI_CHAR, first, comm);
+  return worst;
+}

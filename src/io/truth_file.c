@@ -1,0 +1,245 @@
+/* Truth file (SPEC §8): provenance attributes, extendible diagnostics, spectra and snapshots written
+ * collectively by slab, and an XDMF sidecar rewritten after every snapshot. */
+#include <cJSON.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashi/error.h"
+#include "dashi/io.h"
+#include "dashi/log.h"
+#include "h5util.h"
+
+static const char *diag_names[] = {"time", "step", "E", "Z", "P", "max_omega", "cfl", "nu_t_mean",
+                                   "diss_Z", "inj_Z"};
+enum { NDIAG = 10 };
+
+struct dashi_truth_file {
+  const dashi_grid *g;
+  bool single;
+  hid_t file, diag[NDIAG], spectra, spectra_time, spectra_step, omega, snap_time, snap_step;
+  char path[1024], xmf[1100];
+};
+
+static hid_t diag_type(int k) { return k == 1 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE; }
+
+static int write_option_attrs(hid_t f, const dashi_options *o) {
+  for (int k = 0; k < o->n; k++) {
+    const dashi_opt_value *v = &o->v[k];
+    switch (v->def->type) {
+    case DASHI_OPT_INT:
+    case DASHI_OPT_BOOL: DASHI_CALL(dashi_h5_attr_i64(f, v->def->name, v->i)); break;
+    case DASHI_OPT_REAL: DASHI_CALL(dashi_h5_attr_f64(f, v->def->name, v->r)); break;
+    case DASHI_OPT_STRING: DASHI_CALL(dashi_h5_attr_str(f, v->def->name, v->s)); break;
+    }
+  }
+  return 0;
+}
+
+static void xmf_path(dashi_truth_file *t) {
+  snprintf(t->xmf, sizeof t->xmf, "%s", t->path);
+  char *dot = strrchr(t->xmf, '.');
+  if (dot) strcpy(dot, ".xmf");
+}
+
+/* XDMF sidecar: a temporal collection of 2DCoRectMesh grids, each a hyperslab of /snapshots/omega */
+static int write_xdmf(dashi_truth_file *t) {
+  if (t->g->rank) return 0;
+  hsize_t T = dashi_h5_extent0(t->snap_time);
+  double *times = malloc(sizeof(double) * (T ? T : 1));
+  if (T) H5Dread(t->snap_time, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, times);
+  char tmp[1200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", t->xmf);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    free(times);
+    return dashi_err(DASHI_ERR_IO, "cannot write %s", tmp);
+  }
+  char base[1024];
+  snprintf(base, sizeof base, "%s", t->path);
+  const char *h5name = basename(base);
+  int N = t->g->N;
+  fprintf(f, "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n <Domain>\n"
+             "  <Grid Name=\"vorticity\" GridType=\"Collection\" CollectionType=\"Temporal\">\n");
+  for (hsize_t k = 0; k < T; k++) {
+    fprintf(f,
+            "   <Grid Name=\"omega_%llu\" GridType=\"Uniform\">\n    <Time Value=\"%.17g\"/>\n"
+            "    <Topology TopologyType=\"2DCoRectMesh\" Dimensions=\"%d %d\"/>\n"
+            "    <Geometry GeometryType=\"ORIGIN_DXDY\">\n"
+            "     <DataItem Dimensions=\"2\" NumberType=\"Float\" Format=\"XML\">0 0</DataItem>\n"
+            "     <DataItem Dimensions=\"2\" NumberType=\"Float\" Format=\"XML\">%.17g %.17g</DataItem>\n"
+            "    </Geometry>\n"
+            "    <Attribute Name=\"omega\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+            "     <DataItem ItemType=\"HyperSlab\" Dimensions=\"%d %d\">\n"
+            "      <DataItem Dimensions=\"3 3\" Format=\"XML\">%llu 0 0 1 1 1 1 %d %d</DataItem>\n"
+            "      <DataItem Dimensions=\"%llu %d %d\" NumberType=\"Float\" Precision=\"%d\" "
+            "Format=\"HDF\">%s:/snapshots/omega</DataItem>\n"
+            "     </DataItem>\n    </Attribute>\n   </Grid>\n",
+            (unsigned long long)k, times[k], N, N, t->g->dx, t->g->dx, N, N, (unsigned long long)k, N,
+            N, (unsigned long long)T, N, N, t->single ? 4 : 8, h5name);
+  }
+  fprintf(f, "  </Grid>\n </Domain>\n</Xdmf>\n");
+  free(times);
+  if (fclose(f) || rename(tmp, t->xmf)) return dashi_err(DASHI_ERR_IO, "cannot write %s", t->xmf);
+  return 0;
+}
+
+static int open_datasets(dashi_truth_file *t) {
+  for (int k = 0; k < NDIAG; k++) {
+    char p[64];
+    snprintf(p, sizeof p, "/diagnostics/%s", diag_names[k]);
+    t->diag[k] = H5Dopen2(t->file, p, H5P_DEFAULT);
+  }
+  t->spectra = H5Dopen2(t->file, "/spectra", H5P_DEFAULT);
+  t->spectra_time = H5Dopen2(t->file, "/spectra_time", H5P_DEFAULT);
+  t->spectra_step = H5Dopen2(t->file, "/spectra_step", H5P_DEFAULT);
+  t->omega = H5Dopen2(t->file, "/snapshots/omega", H5P_DEFAULT);
+  t->snap_time = H5Dopen2(t->file, "/snapshots/time", H5P_DEFAULT);
+  t->snap_step = H5Dopen2(t->file, "/snapshots/step", H5P_DEFAULT);
+  if (t->omega < 0 || t->spectra < 0 || t->diag[0] < 0)
+    return dashi_err(DASHI_ERR_INPUT, "%s is not a dashi truth file (datasets missing)", t->path);
+  return 0;
+}
+
+int dashi_truth_create(const char *path, const dashi_grid *g, bool single, const dashi_options *o,
+                       const char *solver_spec, const char *impl_spec, dashi_truth_file **out) {
+  dashi_truth_file *t = calloc(1, sizeof *t);
+  t->g = g;
+  t->single = single;
+  snprintf(t->path, sizeof t->path, "%s", path);
+  xmf_path(t);
+  hid_t fapl = dashi_h5_fapl(g->comm);
+  t->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (t->file < 0) {
+    free(t);
+    return dashi_err(DASHI_ERR_IO, "cannot create truth file %s", path);
+  }
+  char *oj = dashi_options_json(o);
+  int rc = dashi_h5_attr_str(t->file, "format", "dashi-truth-1");
+  if (!rc) rc = dashi_h5_attr_str(t->file, "solver_id", "spectral_les_v1");
+  if (!rc) rc = dashi_h5_attr_str(t->file, "solver_spec", solver_spec);
+  if (!rc) rc = dashi_h5_attr_str(t->file, "implementation_spec", impl_spec);
+  if (!rc) rc = dashi_h5_attr_str(t->file, "options", oj);
+  if (!rc) rc = write_option_attrs(t->file, o);
+  free(oj);
+  DASHI_CALL(rc);
+  hid_t gd = H5Gcreate2(t->file, "/diagnostics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t gs = H5Gcreate2(t->file, "/snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hsize_t d1[1] = {0}, c1[1] = {1024};
+  for (int k = 0; k < NDIAG; k++) H5Dclose(dashi_h5_create_ext(gd, diag_names[k], diag_type(k), 1, d1, c1));
+  hsize_t d2[2] = {0, (hsize_t)g->N / 2 + 1}, c2[2] = {16, (hsize_t)g->N / 2 + 1};
+  H5Dclose(dashi_h5_create_ext(t->file, "spectra", H5T_NATIVE_DOUBLE, 2, d2, c2));
+  H5Dclose(dashi_h5_create_ext(t->file, "spectra_time", H5T_NATIVE_DOUBLE, 1, d1, c1));
+  H5Dclose(dashi_h5_create_ext(t->file, "spectra_step", H5T_NATIVE_INT64, 1, d1, c1));
+  /* one chunk per slab row block: collective writes touch whole chunks */
+  hsize_t rows = (hsize_t)g->nx;
+  while (rows > 1 && rows * g->N * (single ? 4 : 8) > (64u << 20)) rows /= 2;
+  hsize_t d3[3] = {0, (hsize_t)g->N, (hsize_t)g->N}, c3[3] = {1, rows, (hsize_t)g->N};
+  H5Dclose(dashi_h5_create_ext(gs, "omega", single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, 3, d3, c3));
+  H5Dclose(dashi_h5_create_ext(gs, "time", H5T_NATIVE_DOUBLE, 1, d1, c1));
+  H5Dclose(dashi_h5_create_ext(gs, "step", H5T_NATIVE_INT64, 1, d1, c1));
+  H5Gclose(gd);
+  H5Gclose(gs);
+  DASHI_CALL(open_datasets(t));
+  *out = t;
+  return write_xdmf(t);
+}
+
+/* number of leading records with step <= last */
+static hsize_t records_upto(hid_t steps, int64_t last) {
+  hsize_t n = dashi_h5_extent0(steps), keep = 0;
+  if (!n) return 0;
+  int64_t *s = malloc(sizeof(int64_t) * n);
+  H5Dread(steps, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, s);
+  while (keep < n && s[keep] <= last) keep++;
+  free(s);
+  return keep;
+}
+
+int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dashi_truth_file **out) {
+  dashi_truth_file *t = calloc(1, sizeof *t);
+  t->g = g;
+  snprintf(t->path, sizeof t->path, "%s", path);
+  xmf_path(t);
+  hid_t fapl = dashi_h5_fapl(g->comm);
+  t->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  H5Pclose(fapl);
+  if (t->file < 0) {
+    free(t);
+    return dashi_err(DASHI_ERR_INPUT, "cannot reopen truth file %s to resume (missing or damaged)",
+                     path);
+  }
+  DASHI_CALL(open_datasets(t));
+  hid_t ty = H5Dget_type(t->omega);
+  t->single = H5Tget_size(ty) == 4;
+  H5Tclose(ty);
+  /* drop records after the checkpoint: they are recomputed identically */
+  hsize_t nd = records_upto(t->diag[1], step - 1), ns = records_upto(t->spectra_step, step - 1),
+          nn = records_upto(t->snap_step, step - 1);
+  for (int k = 0; k < NDIAG; k++) DASHI_CALL(dashi_h5_set_extent0(t->diag[k], nd));
+  DASHI_CALL(dashi_h5_set_extent0(t->spectra, ns));
+  DASHI_CALL(dashi_h5_set_extent0(t->spectra_time, ns));
+  DASHI_CALL(dashi_h5_set_extent0(t->spectra_step, ns));
+  DASHI_CALL(dashi_h5_set_extent0(t->omega, nn));
+  DASHI_CALL(dashi_h5_set_extent0(t->snap_time, nn));
+  DASHI_CALL(dashi_h5_set_extent0(t->snap_step, nn));
+  *out = t;
+  return write_xdmf(t);
+}
+
+int dashi_truth_append_diag(dashi_truth_file *t, const dashi_les_diag *d) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  double v[NDIAG] = {d->time, 0, d->E, d->Z, d->P, d->max_omega, d->cfl, d->nu_t_mean, d->diss_Z,
+                     d->inj_Z};
+  int64_t st = d->step;
+  for (int k = 0; k < NDIAG; k++)
+    DASHI_CALL(dashi_h5_append_root(t->diag[k], diag_type(k), k == 1 ? (void *)&st : (void *)&v[k],
+                                    t->g->rank));
+  H5Fflush(t->file, H5F_SCOPE_LOCAL);
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
+  return 0;
+}
+
+int dashi_truth_append_spectrum(dashi_truth_file *t, double time, int64_t step, const double *Ek) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  DASHI_CALL(dashi_h5_append_root(t->spectra, H5T_NATIVE_DOUBLE, Ek, t->g->rank));
+  DASHI_CALL(dashi_h5_append_root(t->spectra_time, H5T_NATIVE_DOUBLE, &time, t->g->rank));
+  DASHI_CALL(dashi_h5_append_root(t->spectra_step, H5T_NATIVE_INT64, &step, t->g->rank));
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
+  return 0;
+}
+
+int dashi_truth_append_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  const dashi_grid *g = t->g;
+  hsize_t n = dashi_h5_extent0(t->omega);
+  DASHI_CALL(dashi_h5_set_extent0(t->omega, n + 1));
+  hid_t fs = H5Dget_space(t->omega);
+  hsize_t start[3] = {n, (hsize_t)g->x0, 0}, count[3] = {1, (hsize_t)g->nx, (hsize_t)g->N};
+  H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+  hid_t ms = H5Screate_simple(3, count, NULL);
+  hid_t x = dashi_h5_dxpl_collective();
+  herr_t e = H5Dwrite(t->omega, H5T_NATIVE_DOUBLE, ms, fs, x, slab);
+  H5Pclose(x);
+  H5Sclose(ms);
+  H5Sclose(fs);
+  if (e < 0) return dashi_err(DASHI_ERR_IO, "writing a snapshot to %s failed", t->path);
+  DASHI_CALL(dashi_h5_append_root(t->snap_time, H5T_NATIVE_DOUBLE, &time, g->rank));
+  DASHI_CALL(dashi_h5_append_root(t->snap_step, H5T_NATIVE_INT64, &step, g->rank));
+  H5Fflush(t->file, H5F_SCOPE_LOCAL);
+  int rc = write_xdmf(t);
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
+  return dashi_err_agree(g->comm, rc);
+}
+
+int dashi_truth_close(dashi_truth_file *t) {
+  if (!t) return 0;
+  hid_t ds[] = {t->spectra, t->spectra_time, t->spectra_step, t->omega, t->snap_time, t->snap_step};
+  for (int k = 0; k < NDIAG; k++) H5Dclose(t->diag[k]);
+  for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) H5Dclose(ds[k]);
+  herr_t e = H5Fclose(t->file);
+  free(t);
+  return e < 0 ? dashi_err(DASHI_ERR_IO, "closing the truth file failed") : 0;
+}
