@@ -1,9 +1,14 @@
-/* CPU backend: FFTW-MPI slab transforms and plain C loops. Compiled twice (DASHI_SINGLE = 0/1).
+/* CPU backend: FFTW slab transforms, MPI all-to-all transposes and plain C loops. Compiled twice
+ * (DASHI_SINGLE = 0/1).
  *
- * Distributed 2D r2c transform (forward): 1D r2c along y for each local x row, pack the ky < N/2
- * half (ky = N/2 is a Nyquist row, zero by convention), global transpose (FFTW-MPI), 1D c2c along
- * x for each local ky row. The inverse runs the same steps backwards and applies 1/N^2 while
- * unpacking. FFTW plans are made once at setup; execution never allocates. */
+ * Distributed 2D r2c transform (forward) of a batch of fields: for each field, 1D r2c along y for
+ * every local x row, then pack the ky < N/2 half (ky = N/2 is a Nyquist row, zero by convention)
+ * into per-destination blocks [rank][field][x][ky]; ONE MPI_Alltoallw moves the whole batch and
+ * lands each field as xbuf[field][x][ky] (all x, this rank's ky, rows padded); finally 1D c2c along
+ * x, read with the row stride, writes the spectral layout [ky][kx]: the local transpose is folded into FFTW's strided
+ * transform. The inverse runs the same steps backwards and applies 1/N^2 while unpacking. On one
+ * rank the all-to-all is skipped. Plans and MPI datatypes are made once at setup; execution never
+ * allocates. */
 #include <fftw3-mpi.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,13 +33,21 @@ typedef fftw_complex cplx_t;
 #define CREATE_FN dashi_cpu_backend_create_f64
 #endif
 
+#define MAXBATCH 8
+
 typedef struct {
   const dashi_grid *g;
-  FFTW(plan) r2c_rows, c2r_rows, cx_fwd, cx_bwd, tr_fwd, tr_bwd;
+  FFTW(plan) r2c_rows, c2r_rows, cx_fwd, cx_bwd;
+  MPI_Datatype block[MAXBATCH + 1];   /* nb fields' [nx][nky] blocks, contiguous (send side) */
+  MPI_Datatype scatter[MAXBATCH + 1]; /* the same blocks spread over xbuf fields (receive side) */
   cplx_t *rowbuf; /* [nx][N/2+1] */
-  real_t *tbuf_x; /* [nx][N/2][2]  (x-major, before the forward transpose) */
-  real_t *tbuf_k; /* [nky][N][2]   (ky-major, after it) */
+  cplx_t *packed; /* [rank][field][nx][nky] */
+  cplx_t *xbuf;   /* [field][N][xs]: all x, this rank's ky (xs = nky + 1: the padding breaks the
+                     power-of-two stride of the x transforms, which would thrash the cache) */
+  int xs;
   double *kx;     /* kx of column b */
+  double *dealias; /* D(k) per local mode for dealias_for */
+  dashi_dealias dealias_for;
 } cpu_impl;
 
 #define IMPL(b) ((cpu_impl *)(b)->impl)
@@ -67,22 +80,56 @@ static void zero_nyquist_column(const dashi_grid *g, cplx_t *s) {
   for (int a = 0; a < g->nky; a++) s[(size_t)a * g->N + g->N / 2][0] = s[(size_t)a * g->N + g->N / 2][1] = 0;
 }
 
+/* all-to-all of a batch of nb fields: packed [rank][field][nx][nky] <-> xbuf[field][x][nky] */
+static int exchange(cpu_impl *c, int nb, bool forward) {
+  const dashi_grid *g = c->g;
+  int P = g->size;
+  int cnt[P], one[P], dpk[P], dx[P];
+  MPI_Datatype tb[P], ts[P];
+  size_t blk = sizeof(cplx_t) * (size_t)g->nx * g->nky;
+  for (int r = 0; r < P; r++) {
+    cnt[r] = 1, one[r] = 1;
+    dpk[r] = (int)(blk * nb * r);
+    dx[r] = (int)(sizeof(cplx_t) * (size_t)g->nx * c->xs * r);
+    tb[r] = c->block[nb], ts[r] = c->scatter[nb];
+  }
+  (void)cnt;
+  PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
+  int rc = forward ? MPI_Alltoallw(c->packed, one, dpk, tb, c->xbuf, one, dx, ts, g->comm)
+                   : MPI_Alltoallw(c->xbuf, one, dx, ts, c->packed, one, dpk, tb, g->comm);
+  PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
+  return rc == MPI_SUCCESS ? 0 : dashi_err(DASHI_ERR_MPI, "MPI_Alltoallw failed in the FFT transpose");
+}
+
+/* row i of rank r's block of field f: in `packed` (several ranks) or directly in xbuf (one rank) */
+static inline cplx_t *pack_row(cpu_impl *c, int nb, int f, int r, int i) {
+  const dashi_grid *g = c->g;
+  if (g->size == 1) return c->xbuf + ((size_t)f * g->N + i) * c->xs;
+  return c->packed + (((size_t)r * nb + f) * g->nx + i) * g->nky;
+}
+
 static int fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec) {
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
-  int N = g->N, H = N / 2;
-  for (int f = 0; f < n; f++) {
+  int N = g->N, H = N / 2, P = g->size, nky = g->nky, nx = g->nx;
+  size_t xfield = (size_t)N * c->xs;
+  for (int f0 = 0; f0 < n; f0 += MAXBATCH) {
+    int nb = n - f0 < MAXBATCH ? n - f0 : MAXBATCH;
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
-    FFTW(execute_dft_r2c)(c->r2c_rows, R(real[f]), c->rowbuf);
-    for (int i = 0; i < g->nx; i++)
-      memcpy(c->tbuf_x + (size_t)2 * i * H, c->rowbuf + (size_t)i * (H + 1), sizeof(cplx_t) * H);
+    for (int f = 0; f < nb; f++) {
+      FFTW(execute_dft_r2c)(c->r2c_rows, R(real[f0 + f]), c->rowbuf);
+      for (int r = 0; r < P; r++)
+        for (int i = 0; i < nx; i++)
+          memcpy(pack_row(c, nb, f, r, i), c->rowbuf + (size_t)i * (H + 1) + (size_t)r * nky,
+                 sizeof(cplx_t) * nky);
+    }
     PetscLogEventEnd(dashi_ev_fft, 0, 0, 0, 0);
-    PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
-    FFTW(mpi_execute_r2r)(c->tr_fwd, c->tbuf_x, c->tbuf_k);
-    PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
+    if (P > 1) DASHI_CALL(exchange(c, nb, true));
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
-    FFTW(execute_dft)(c->cx_fwd, (cplx_t *)c->tbuf_k, C(spec[f]));
-    zero_nyquist_column(g, C(spec[f]));
+    for (int f = 0; f < nb; f++) {
+      FFTW(execute_dft)(c->cx_fwd, c->xbuf + f * xfield, C(spec[f0 + f]));
+      zero_nyquist_column(g, C(spec[f0 + f]));
+    }
     PetscLogEventEnd(dashi_ev_fft, 0, 0, 0, 0);
   }
   return 0;
@@ -91,43 +138,31 @@ static int fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_
 static int fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real) {
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
-  int N = g->N, H = N / 2;
+  int N = g->N, H = N / 2, P = g->size, nky = g->nky, nx = g->nx;
+  size_t xfield = (size_t)N * c->xs;
   const real_t scale = (real_t)(1.0 / ((double)N * N));
-  for (int f = 0; f < n; f++) {
+  for (int f0 = 0; f0 < n; f0 += MAXBATCH) {
+    int nb = n - f0 < MAXBATCH ? n - f0 : MAXBATCH;
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
-    FFTW(execute_dft)(c->cx_bwd, C(spec[f]), (cplx_t *)c->tbuf_k);
+    for (int f = 0; f < nb; f++) FFTW(execute_dft)(c->cx_bwd, C(spec[f0 + f]), c->xbuf + f * xfield);
     PetscLogEventEnd(dashi_ev_fft, 0, 0, 0, 0);
-    PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
-    FFTW(mpi_execute_r2r)(c->tr_bwd, c->tbuf_k, c->tbuf_x);
-    PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
+    if (P > 1) DASHI_CALL(exchange(c, nb, false));
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
-    for (int i = 0; i < g->nx; i++) {
-      const real_t *src = c->tbuf_x + (size_t)2 * i * H;
-      real_t *dst = (real_t *)(c->rowbuf + (size_t)i * (H + 1));
-      for (int k = 0; k < 2 * H; k++) dst[k] = src[k] * scale;
-      dst[2 * H] = dst[2 * H + 1] = 0; /* ky = N/2 (Nyquist) */
+    for (int f = 0; f < nb; f++) {
+      for (int i = 0; i < nx; i++) {
+        real_t *dst = (real_t *)(c->rowbuf + (size_t)i * (H + 1));
+        for (int r = 0; r < P; r++) {
+          const real_t *src = (const real_t *)pack_row(c, nb, f, r, i);
+          real_t *d = dst + 2 * (size_t)r * nky;
+          for (int k = 0; k < 2 * nky; k++) d[k] = src[k] * scale;
+        }
+        dst[2 * H] = dst[2 * H + 1] = 0; /* ky = N/2 (Nyquist) */
+      }
+      FFTW(execute_dft_c2r)(c->c2r_rows, c->rowbuf, R(real[f0 + f]));
     }
-    FFTW(execute_dft_c2r)(c->c2r_rows, c->rowbuf, R(real[f]));
     PetscLogEventEnd(dashi_ev_fft, 0, 0, 0, 0);
   }
   return 0;
-}
-
-/* multiplier (fr + i fi) of a spectral operator at (kx, ky) */
-static inline void op_factor(dashi_spec_op op, double kx, double ky, double *fr, double *fi) {
-  double k2 = kx * kx + ky * ky, ik2 = k2 > 0 ? 1.0 / k2 : 0.0;
-  *fr = 0, *fi = 0;
-  switch (op) {
-  case DASHI_OP_COPY: *fr = 1; break;
-  case DASHI_OP_DX: *fi = kx; break;
-  case DASHI_OP_DY: *fi = ky; break;
-  case DASHI_OP_U: *fi = ky * ik2; break;
-  case DASHI_OP_V: *fi = -kx * ik2; break;
-  case DASHI_OP_S11: *fr = -kx * ky * ik2; break;
-  case DASHI_OP_S12: *fr = 0.5 * (kx * kx - ky * ky) * ik2; break;
-  case DASHI_OP_LAP: *fr = -k2; break;
-  case DASHI_OP_PSI: *fr = ik2; break;
-  }
 }
 
 static int spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
@@ -135,21 +170,34 @@ static int spec_derive(dashi_backend *b, const dashi_field *src, int n, const da
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
   const cplx_t *s = C(src);
+  cplx_t *d[8];
+  if (n > 8) return dashi_err(DASHI_ERR_GENERIC, "spec_derive: at most 8 outputs");
+  for (int o = 0; o < n; o++) d[o] = C(dst[o]);
   for (int a = 0; a < g->nky; a++) {
-    double ky = g->ky0 + a;
+    const double ky = g->ky0 + a;
     for (int bb = 0; bb < g->N; bb++) {
-      size_t m = (size_t)a * g->N + bb;
-      double zr = s[m][0], zi = s[m][1];
+      const size_t m = (size_t)a * g->N + bb;
+      const double kx = c->kx[bb], k2 = kx * kx + ky * ky, ik2 = k2 > 0 ? 1.0 / k2 : 0.0;
+      const double zr = s[m][0], zi = s[m][1];
       for (int o = 0; o < n; o++) {
-        double fr, fi;
-        op_factor(ops[o], c->kx[bb], ky, &fr, &fi);
-        cplx_t *d = C(dst[o]) + m;
-        (*d)[0] = (real_t)(fr * zr - fi * zi);
-        (*d)[1] = (real_t)(fr * zi + fi * zr);
+        double fr = 0, fi = 0; /* multiplier fr + i fi */
+        switch (ops[o]) {
+        case DASHI_OP_COPY: fr = 1; break;
+        case DASHI_OP_DX: fi = kx; break;
+        case DASHI_OP_DY: fi = ky; break;
+        case DASHI_OP_U: fi = ky * ik2; break;
+        case DASHI_OP_V: fi = -kx * ik2; break;
+        case DASHI_OP_S11: fr = -kx * ky * ik2; break;
+        case DASHI_OP_S12: fr = 0.5 * (kx * kx - ky * ky) * ik2; break;
+        case DASHI_OP_LAP: fr = -k2; break;
+        case DASHI_OP_PSI: fr = ik2; break;
+        }
+        d[o][m][0] = (real_t)(fr * zr - fi * zi);
+        d[o][m][1] = (real_t)(fr * zi + fi * zr);
       }
     }
   }
-  for (int o = 0; o < n; o++) zero_nyquist_column(g, C(dst[o]));
+  for (int o = 0; o < n; o++) zero_nyquist_column(g, d[o]);
   return 0;
 }
 
@@ -183,6 +231,19 @@ static int nonlinear_pointwise(dashi_backend *b, const dashi_sgs_params *p, dash
   return 0;
 }
 
+/* D(k) for this rank's modes, recomputed only when the filter changes */
+static const double *dealias_table(cpu_impl *c, const dashi_dealias *d) {
+  const dashi_grid *g = c->g;
+  if (c->dealias_for.kind != d->kind || c->dealias_for.alpha != d->alpha ||
+      c->dealias_for.power != d->power) {
+    for (int a = 0; a < g->nky; a++)
+      for (int bb = 0; bb < g->N; bb++)
+        c->dealias[(size_t)a * g->N + bb] = dashi_dealias_factor(g, d, (int)c->kx[bb], g->ky0 + a);
+    c->dealias_for = *d;
+  }
+  return c->dealias;
+}
+
 static int spec_tendency(dashi_backend *b, const dashi_tend_params *p, const dashi_field *w,
                          const dashi_field *adv, const dashi_field *q1, const dashi_field *q2,
                          const dashi_field *force, dashi_field *rhs) {
@@ -192,12 +253,13 @@ static int spec_tendency(dashi_backend *b, const dashi_tend_params *p, const das
                *Q2 = q2 ? C(q2) : NULL, *F = force ? C(force) : NULL;
   cplx_t *out = C(rhs);
   bool use_adv = p->with_adv && A, use_sgs = p->with_sgs && Q1, use_f = p->with_force && F;
+  const double *Dk = dealias_table(c, &p->dealias);
   for (int a = 0; a < g->nky; a++) {
     int ky = g->ky0 + a;
     for (int bb = 0; bb < g->N; bb++) {
       size_t m = (size_t)a * g->N + bb;
       int kx = (int)c->kx[bb];
-      double D = dashi_dealias_factor(g, &p->dealias, kx, ky);
+      double D = Dk[m];
       double nr = 0, ni = 0;
       if (use_adv) nr += A[m][0], ni += A[m][1];
       if (use_sgs) {
@@ -237,13 +299,11 @@ static int spec_filter(dashi_backend *b, const dashi_dealias *d, dashi_field *f)
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
   cplx_t *s = C(f);
-  for (int a = 0; a < g->nky; a++)
-    for (int bb = 0; bb < g->N; bb++) {
-      double D = dashi_dealias_factor(g, d, (int)c->kx[bb], g->ky0 + a);
-      size_t m = (size_t)a * g->N + bb;
-      s[m][0] = (real_t)(D * s[m][0]);
-      s[m][1] = (real_t)(D * s[m][1]);
-    }
+  const double *Dk = dealias_table(c, d);
+  for (size_t m = 0; m < spec_len(g); m++) {
+    s[m][0] = (real_t)(Dk[m] * s[m][0]);
+    s[m][1] = (real_t)(Dk[m] * s[m][1]);
+  }
   return 0;
 }
 
@@ -374,12 +434,17 @@ static int sync_noop(dashi_backend *b) { return 0; }
 
 static void destroy(dashi_backend *b) {
   cpu_impl *c = IMPL(b);
-  FFTW(plan) ps[] = {c->r2c_rows, c->c2r_rows, c->cx_fwd, c->cx_bwd, c->tr_fwd, c->tr_bwd};
+  FFTW(plan) ps[] = {c->r2c_rows, c->c2r_rows, c->cx_fwd, c->cx_bwd};
   for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
     if (ps[i]) FFTW(destroy_plan)(ps[i]);
+  for (int n = 1; n <= MAXBATCH; n++) {
+    if (c->block[n]) MPI_Type_free(&c->block[n]);
+    if (c->scatter[n]) MPI_Type_free(&c->scatter[n]);
+  }
+  FFTW(free)(c->packed);
+  FFTW(free)(c->xbuf);
+  free(c->dealias);
   FFTW(free)(c->rowbuf);
-  FFTW(free)(c->tbuf_x);
-  FFTW(free)(c->tbuf_k);
   free(c->kx);
   free(c);
   free(b);
@@ -423,26 +488,43 @@ int CREATE_FN(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backen
            FFTW(version), DASHI_SINGLE ? "single" : "double");
   snprintf(b->devices, sizeof b->devices, "cpu");
   c->g = g;
+  c->xs = g->nky + 1;
+  size_t xfield = (size_t)N * c->xs;
   c->rowbuf = FFTW(malloc)(sizeof(cplx_t) * (size_t)g->nx * (H + 1));
-  c->tbuf_x = FFTW(malloc)(sizeof(real_t) * 2 * (size_t)g->nx * H);
-  c->tbuf_k = FFTW(malloc)(sizeof(real_t) * 2 * spec_len(g));
+  c->packed = FFTW(malloc)(sizeof(cplx_t) * MAXBATCH * xfield);
+  c->xbuf = FFTW(malloc)(sizeof(cplx_t) * MAXBATCH * xfield);
   c->kx = malloc(sizeof(double) * N);
+  c->dealias = malloc(sizeof(double) * spec_len(g));
+  c->dealias_for.kind = (dashi_dealias_kind)-1;
   for (int bb = 0; bb < N; bb++) c->kx[bb] = dashi_kx(g, bb);
   real_t *rtmp = FFTW(malloc)(sizeof(real_t) * real_len(g));
   cplx_t *ctmp = FFTW(malloc)(sizeof(cplx_t) * spec_len(g));
   unsigned fl = (unsigned)cfg->fftw_flags;
+  /* fields of the batch sit at xbuf + f*xfield: plans made on xbuf must accept that alignment */
+  if (FFTW(alignment_of)((real_t *)(c->xbuf + xfield)) != FFTW(alignment_of)((real_t *)c->xbuf))
+    fl |= FFTW_UNALIGNED;
   c->r2c_rows = FFTW(plan_many_dft_r2c)(1, &N, g->nx, rtmp, NULL, 1, N, c->rowbuf, NULL, 1, H + 1, fl);
   c->c2r_rows = FFTW(plan_many_dft_c2r)(1, &N, g->nx, c->rowbuf, NULL, 1, H + 1, rtmp, NULL, 1, N, fl);
-  c->cx_fwd = FFTW(plan_many_dft)(1, &N, g->nky, (cplx_t *)c->tbuf_k, NULL, 1, N, ctmp, NULL, 1, N,
+  /* along x: input [x][ky] (stride nky), output [ky][kx] (contiguous), and back */
+  c->cx_fwd = FFTW(plan_many_dft)(1, &N, g->nky, c->xbuf, NULL, c->xs, 1, ctmp, NULL, 1, N,
                                   FFTW_FORWARD, fl);
-  c->cx_bwd = FFTW(plan_many_dft)(1, &N, g->nky, ctmp, NULL, 1, N, (cplx_t *)c->tbuf_k, NULL, 1, N,
+  c->cx_bwd = FFTW(plan_many_dft)(1, &N, g->nky, ctmp, NULL, 1, N, c->xbuf, NULL, c->xs, 1,
                                   FFTW_BACKWARD, fl);
-  c->tr_fwd = FFTW(mpi_plan_many_transpose)(N, H, 2, g->nx, g->nky, c->tbuf_x, c->tbuf_k, g->comm, fl);
-  c->tr_bwd = FFTW(mpi_plan_many_transpose)(H, N, 2, g->nky, g->nx, c->tbuf_k, c->tbuf_x, g->comm, fl);
+  bool ok = c->r2c_rows && c->c2r_rows && c->cx_fwd && c->cx_bwd;
+  MPI_Datatype rt = DASHI_SINGLE ? MPI_FLOAT : MPI_DOUBLE, rows;
+  int blk = 2 * g->nx * g->nky; /* reals per [nx][nky] block */
+  MPI_Type_vector(g->nx, 2 * g->nky, 2 * c->xs, rt, &rows); /* one block in padded xbuf rows */
+  for (int n = 1; n <= MAXBATCH; n++) {
+    MPI_Type_contiguous(blk * n, rt, &c->block[n]);
+    MPI_Type_commit(&c->block[n]);
+    MPI_Type_create_hvector(n, 1, (MPI_Aint)(sizeof(cplx_t) * xfield), rows, &c->scatter[n]);
+    MPI_Type_commit(&c->scatter[n]);
+  }
+  MPI_Type_free(&rows);
   FFTW(free)(rtmp);
   FFTW(free)(ctmp);
   *out = b;
-  if (!c->r2c_rows || !c->c2r_rows || !c->cx_fwd || !c->cx_bwd || !c->tr_fwd || !c->tr_bwd) {
+  if (!ok) {
     destroy(b);
     *out = NULL;
     return dashi_err(DASHI_ERR_GENERIC, "FFTW could not create the plans for N=%d on %d ranks", N,
