@@ -2,6 +2,7 @@
  * diagnostics, spectra, snapshots, checkpoints, progress, CFL / non-finite stops and graceful
  * signal stops -> summary and manifest. */
 #include <cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,42 @@ static int prepare_out(driver *d) {
   return dashi_err_agree(d->comm, rc);
 }
 
+/* N stored in a checkpoint file (0 when it cannot be read) */
+static int64_t peek_checkpoint_N(const char *path) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  int64_t n = 0;
+  if (f >= 0) {
+    hid_t a = H5Aexists(f, "N") > 0 ? H5Aopen(f, "N", H5P_DEFAULT) : -1;
+    if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &n), H5Aclose(a);
+    H5Fclose(f);
+  }
+  return n;
+}
+
+/* -resume auto: number of checkpoint files in dir, and the N of the newest readable one (0: none) */
+static int scan_checkpoints(const char *dir, int64_t *newest_N) {
+  long long steps[4096];
+  int n = 0;
+  DIR *dd = opendir(dir);
+  struct dirent *e;
+  while (dd && (e = readdir(dd)) && n < 4096) {
+    long long s;
+    char tail[8];
+    if (sscanf(e->d_name, "ckpt_%lld.h%7s", &s, tail) == 2 && !strcmp(tail, "5")) steps[n++] = s;
+  }
+  if (dd) closedir(dd);
+  *newest_N = 0;
+  for (int tries = 0; tries < n && *newest_N <= 0; tries++) {
+    int best = 0;
+    for (int i = 1; i < n; i++) best = steps[i] > steps[best] ? i : best;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/ckpt_%08lld.h5", dir, steps[best]);
+    steps[best] = -1;
+    *newest_N = peek_checkpoint_N(path);
+  }
+  return n;
+}
+
 /* restart / resume: read the state; returns *have_state */
 static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
   *have_state = false;
@@ -180,6 +217,14 @@ static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
     bool found;
     DASHI_CALL(dashi_checkpoint_latest(d->ckpt_dir, &d->g, info, d->canon, d->start_from,
                                        sizeof d->start_from, &found));
+    int64_t unused;
+    int files = found ? 0 : scan_checkpoints(d->ckpt_dir, &unused);
+    if (files > 0) /* never start afresh over a run whose checkpoints all fail to verify */
+      return dashi_err(DASHI_ERR_INPUT,
+                       "-resume auto: none of the %d checkpoint(s) in %s can be used (see the "
+                       "warnings above); remedy: -restart a good checkpoint explicitly, or remove "
+                       "%s (or choose another -out) to start the run afresh",
+                       files, d->ckpt_dir, d->ckpt_dir);
     if (!found) dashi_log(d->comm, "dashi: -resume auto: no checkpoint in %s, starting afresh\n", d->ckpt_dir);
     *have_state = found;
   }
@@ -193,18 +238,13 @@ static int setup(driver *d) {
   dashi_ckpt_info info;
   bool have_state = false;
   {
-    /* a restart adopts the checkpoint's N unless -N was given */
+    /* a restart or resume adopts the checkpoint's N unless -N was given */
     const char *restart = dashi_opt_s(d->o, "restart");
-    if (restart[0] && !dashi_opt_set(d->o, "N")) {
-      hid_t f = H5Fopen(restart, H5F_ACC_RDONLY, H5P_DEFAULT);
-      int64_t n = 0;
-      if (f >= 0) {
-        hid_t a = H5Aexists(f, "N") > 0 ? H5Aopen(f, "N", H5P_DEFAULT) : -1;
-        if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &n), H5Aclose(a);
-        H5Fclose(f);
-      }
-      if (n > 0) N = (int)n;
-    }
+    int64_t n = 0;
+    if (restart[0] && !dashi_opt_set(d->o, "N")) n = peek_checkpoint_N(restart);
+    else if (!strcmp(dashi_opt_s(d->o, "resume"), "auto") && !dashi_opt_set(d->o, "N"))
+      scan_checkpoints(d->ckpt_dir, &n);
+    if (n > 0) N = (int)n;
   }
   DASHI_CALL(dashi_grid_create(d->comm, N, &d->g));
   d->canon = malloc(sizeof(double) * 2 * (size_t)d->g.nky * d->g.N + 1);
