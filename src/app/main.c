@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc - 1; i++) argv[i] = argv[i + 1];
     argc--;
   }
-  if (PetscInitialize(&argc, &argv, NULL, NULL)) return DASHI_ERR_MPI;
+  if (PetscInitialize(&argc, &argv, NULL, usage)) return DASHI_ERR_MPI;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* dashi reports HDF5 failures itself, with context */
   dashi_log_register();
   MPI_Comm world = PETSC_COMM_WORLD;
@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
   PetscBool help = PETSC_FALSE;
   PetscOptionsHasHelp(NULL, &help);
   if (!cmdname) {
-    dashi_log(world, "%s", usage);
+    if (!help) dashi_log(world, "%s", usage); /* with -help PETSc prints it */
     if (help) {
       dashi_options o;
       bool h;
