@@ -3,6 +3,7 @@
  * signal stops -> summary and manifest. */
 #include <cJSON.h>
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ typedef struct {
   MPI_Comm comm;
   dashi_options *o;
   const char *cmd;
+  const dashi_les_hooks *hooks; /* NULL for `truth` */
   char out[1024], truth_path[1100], ckpt_dir[1100], last_ckpt[2048];
   dashi_grid g;
   dashi_backend *b;
@@ -35,7 +37,7 @@ typedef struct {
   double good_time;
   double *canon, *slab, *Ek;
   int64_t steps, start_step;
-  bool resumed;
+  bool resumed, continues;
   char start_from[2048];
   dashi_les_diag last;
   double t0;
@@ -152,19 +154,34 @@ static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t
                                 sizeof d->last_ckpt);
 }
 
-/* the run directory: refuse to overwrite unless -force, -restart or -resume auto */
+/* -resume auto, or -restart from a checkpoint in this run directory's checkpoints/ folder: the
+ * truth file there is continued; any other restart starts a new truth file */
+static bool continues_this_run(driver *d) {
+  if (!strcmp(dashi_opt_s(d->o, "resume"), "auto")) return true;
+  const char *restart = dashi_opt_s(d->o, "restart");
+  if (!restart[0]) return false;
+  char dir[2048], a[PATH_MAX], b[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", restart);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  else snprintf(dir, sizeof dir, ".");
+  return realpath(dir, a) && realpath(d->ckpt_dir, b) && !strcmp(a, b);
+}
+
+/* the run directory: refuse to overwrite unless -force, or the run is continued */
 static int prepare_out(driver *d) {
   const char *out = dashi_opt_s(d->o, "out");
   snprintf(d->out, sizeof d->out, "%s", out[0] ? out : (!strcmp(d->cmd, "run") ? "runs/run" : "runs/truth"));
   snprintf(d->truth_path, sizeof d->truth_path, "%s/truth.h5", d->out);
   snprintf(d->ckpt_dir, sizeof d->ckpt_dir, "%s/checkpoints", d->out);
   bool exists = dashi_path_exists(d->truth_path);
-  bool cont = dashi_opt_s(d->o, "restart")[0] || !strcmp(dashi_opt_s(d->o, "resume"), "auto");
-  if (exists && !cont && !dashi_opt_b(d->o, "force"))
+  d->continues = continues_this_run(d);
+  if (exists && !d->continues && !dashi_opt_b(d->o, "force"))
     return dashi_err(DASHI_ERR_USAGE,
-                     "run directory %s already holds a truth file: choose another -out, add -force "
+                     "run directory %s already holds a truth file%s: choose another -out, add -force "
                      "to overwrite it, or -resume auto to continue it",
-                     d->out);
+                     d->out, dashi_opt_s(d->o, "restart")[0] ? " of another run (the -restart "
+                     "checkpoint is not from its checkpoints/ folder)" : "");
   int rc = d->g.rank ? 0 : dashi_mkdir_p(d->out);
   return dashi_err_agree(d->comm, rc);
 }
@@ -265,7 +282,7 @@ static int setup(driver *d) {
                              .fftw_flags = !strcmp(plan, "patient")   ? FFTW_PATIENT
                                            : !strcmp(plan, "measure") ? FFTW_MEASURE
                                                                       : FFTW_ESTIMATE,
-                             .vk_device = -1};
+                             .vk_device = (int)dashi_opt_i(d->o, "vk_device")};
   DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
   DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));
@@ -280,7 +297,7 @@ static int setup(driver *d) {
     d->les->step = info.step;
     d->les->time = info.time;
     d->resumed = true;
-    if (dashi_path_exists(d->truth_path))
+    if (d->continues && dashi_path_exists(d->truth_path))
       rc = dashi_truth_reopen(d->truth_path, &d->g, info.step, &d->tf);
     else
       rc = dashi_truth_create(d->truth_path, &d->g, bc.single, d->o, ss, is, &d->tf);
@@ -374,6 +391,7 @@ static int time_loop(driver *d) {
             dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps, d->start_from);
   for (;;) {
     DASHI_CALL(record(d));
+    if (d->hooks && d->hooks->at_step) DASHI_CALL(d->hooks->at_step(d->hooks->ctx, s));
     if (s->step >= d->steps) break;
     int sig;
     if (dashi_signal_pending(d->comm, &sig)) {
@@ -413,7 +431,12 @@ static void summary(driver *d) {
 }
 
 int dashi_les_driver(MPI_Comm comm, dashi_options *o, const char *cmd) {
-  driver d = {.comm = comm, .o = o, .cmd = cmd};
+  return dashi_les_driver_ex(comm, o, cmd, NULL);
+}
+
+int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
+                        const dashi_les_hooks *hooks) {
+  driver d = {.comm = comm, .o = o, .cmd = cmd, .hooks = hooks};
   int rc = dashi_err_agree(comm, setup(&d));
   if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
   if (d.tf) {

@@ -185,6 +185,10 @@ int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dash
   DASHI_CALL(dashi_h5_set_extent0(t->omega, nn));
   DASHI_CALL(dashi_h5_set_extent0(t->snap_time, nn));
   DASHI_CALL(dashi_h5_set_extent0(t->snap_step, nn));
+  /* write the truncated (pruned) chunks out now: flushed later, they would overwrite the first
+   * records appended after the resume, which collective writes put on disk directly */
+  if (H5Fflush(t->file, H5F_SCOPE_LOCAL) < 0)
+    return dashi_err(DASHI_ERR_IO, "cannot flush truth file %s after truncating it", path);
   *out = t;
   return write_xdmf(t);
 }
