@@ -20,6 +20,8 @@ static const dashi_opt_def table[] = {
     {"ts", S, "rk2", "rk2|ssprk3|rk4", LES, "time integrator (rk2 = Heun)"},
     {"precision", S, "double", "double|single", LES, "floating-point precision of the solver"},
     {"backend", S, "cpu", "cpu|vulkan", LES, "compute backend of the LES group"},
+    {"vk_device", I, "-1", NULL, LES,
+     "Vulkan device index for every rank (-1: node-local rank modulo the device count)"},
     {"fftw_plan", S, "estimate", "estimate|measure|patient", LES,
      "FFTW planner effort (measure/patient are faster but not bit-reproducible between runs)"},
     {"ic", S, "random", "random|taylor_green|file", LES, "initial condition"},
