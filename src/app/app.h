@@ -8,6 +8,11 @@
 
 int dashi_cmd_truth(MPI_Comm world, dashi_options *o);
 int dashi_cmd_info(MPI_Comm world, dashi_options *o);
+int dashi_cmd_run(MPI_Comm world, dashi_options *o);
+int dashi_cmd_encode(MPI_Comm world, dashi_options *o);
+int dashi_cmd_learn(MPI_Comm world, dashi_options *o);
+int dashi_cmd_ensemble(MPI_Comm world, dashi_options *o);
+int dashi_cmd_validate(MPI_Comm world, dashi_options *o);
 
 /* The LES run (truth or the LES group of run): set-up, time loop, output, summary.
  * `cmd` names the command for the manifest. */

@@ -437,6 +437,9 @@ int dashi_les_driver(MPI_Comm comm, dashi_options *o, const char *cmd) {
 int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
                         const dashi_les_hooks *hooks) {
   driver d = {.comm = comm, .o = o, .cmd = cmd, .hooks = hooks};
+  /* before setup (planning, reading a checkpoint can take long): a stop signal that arrives then
+   * is acted on at the first step boundary instead of killing the rank (default action) */
+  dashi_signals_install();
   int rc = dashi_err_agree(comm, setup(&d));
   if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
   if (d.tf) {

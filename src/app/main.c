@@ -14,8 +14,12 @@ static const char usage[] =
     "usage: dashi <command> [options]   (options PETSc-style: -name value; -options_file FILE)\n\n"
     "commands:\n"
     "  truth     run the LES alone and write the truth file\n"
-    "  run       coupled LES + proxy groups (not yet available)\n"
-    "  encode, learn, ensemble, validate   (not yet available)\n"
+    "  run       coupled LES + proxy groups (-les_ranks P; the other ranks run the proxy)\n"
+    "  encode    truth file -> proxy trajectory z (-truth FILE)\n"
+    "  learn     z -> learned operator A (-z FILE)\n"
+    "  ensemble  z0 + A -> ensemble rollouts, decodes, scores (-A FILE [-z FILE] -truth FILE | "
+    "-kernel_only)\n"
+    "  validate  CPU vs GPU backend: every right-hand-side term and a short run, side by side\n"
     "  info      build, backends, ranks\n\n"
     "'dashi <command> -help' lists the options of one command with their defaults;\n"
     "'dashi -help' lists every option.\n";
@@ -27,11 +31,11 @@ static const struct {
 } commands[] = {
     {"truth", DASHI_CMD_TRUTH, dashi_cmd_truth},
     {"info", DASHI_CMD_INFO, dashi_cmd_info},
-    {"run", DASHI_CMD_RUN, NULL},
-    {"encode", DASHI_CMD_ENCODE, NULL},
-    {"learn", DASHI_CMD_LEARN, NULL},
-    {"ensemble", DASHI_CMD_ENSEMBLE, NULL},
-    {"validate", DASHI_CMD_VALIDATE, NULL},
+    {"run", DASHI_CMD_RUN, dashi_cmd_run},
+    {"encode", DASHI_CMD_ENCODE, dashi_cmd_encode},
+    {"learn", DASHI_CMD_LEARN, dashi_cmd_learn},
+    {"ensemble", DASHI_CMD_ENSEMBLE, dashi_cmd_ensemble},
+    {"validate", DASHI_CMD_VALIDATE, dashi_cmd_validate},
 };
 
 int main(int argc, char **argv) {
@@ -63,7 +67,7 @@ int main(int argc, char **argv) {
     rc = dashi_err(DASHI_ERR_USAGE, "unknown command '%s' (see 'dashi -help')", cmdname);
   } else if (!commands[idx].fn) {
     rc = dashi_err(DASHI_ERR_USAGE,
-                   "command '%s' is not implemented in this version of dashi (available: truth, info)",
+                   "command '%s' is not implemented in this version of dashi (available: truth, run, encode, learn, ensemble, validate, info)",
                    cmdname);
   } else {
     dashi_options o;

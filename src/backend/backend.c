@@ -3,6 +3,9 @@
 #include "dashi/backend.h"
 #include "dashi/error.h"
 #include "dashi/rng.h"
+#ifdef DASHI_WITH_VULKAN
+#include "dashi/vulkan.h"
+#endif
 
 #include <math.h>
 
@@ -11,10 +14,14 @@ int dashi_backend_create(const dashi_grid *g, const dashi_backend_config *cfg, d
     return cfg->single ? dashi_cpu_backend_create_f32(g, cfg, b)
                        : dashi_cpu_backend_create_f64(g, cfg, b);
   if (!strcmp(cfg->name, "vulkan"))
+#ifdef DASHI_WITH_VULKAN
+    return dashi_vulkan_backend_create(g, cfg, b);
+#else
     return dashi_err(DASHI_ERR_DEVICE,
                      "-backend vulkan: this dashi was built without the Vulkan backend "
                      "(reconfigure with -DDASHI_WITH_VULKAN=ON), and dashi never falls back to the "
                      "CPU on its own: use -backend cpu explicitly");
+#endif
   return dashi_err(DASHI_ERR_USAGE, "unknown backend '%s'", cfg->name);
 }
 

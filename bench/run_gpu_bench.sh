@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Correctness and benchmark of the Vulkan backend on a GPU host (docs/vulkan.md, the GPU rows of
+# docs/performance.md). Build on Debian, pack, run on the host:
+#
+#   ../shared/gpu/bundle.sh build-vk/dashi build-vk/dashi-vkbench build-vk/tests/vulkan/test_vk_parity
+#   (on the GPU host, repository root)  source .gpubundle/env.sh && bench/run_gpu_bench.sh OUTDIR
+#
+# OUTDIR/gpu_check.txt   dashi info, per-op parity with the CPU backend and `dashi validate` on
+#                        the GPU (the lavapipe tests of tests/vulkan, run on the real device)
+# OUTDIR/bench.jsonl     one line per (N, precision): ms/step, steps/s, FFTs per step, the VkFFT
+#                        time of one transform of that size from the same run, their ratio, and
+#                        the run's own correctness checks (dashi-vkbench)
+# OUTDIR/profile.jsonl   GPU time per kind of command (DASHI_VK_PROFILE=1) at a few sizes
+# OUTDIR/bench_np2.jsonl two ranks sharing the GPU: the distributed path (1D plans, MPI_Alltoall)
+set -uo pipefail
+out=${1:-gpu-bench}
+sizes=${DASHI_BENCH_SIZES:-"256 512 1024 2048 4096 8192 16384"}
+mkdir -p "$out"
+check=$out/gpu_check.txt
+
+# the NVIDIA driver's ICD, if the loader does not find one by itself
+if ! dashi info 2>/dev/null | grep -q "vulkan: \[0\]"; then
+  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+             /etc/vulkan/icd.d/nvidia_icd.json; do
+    [ -f "$icd" ] && export VK_DRIVER_FILES=$icd && break
+  done
+fi
+# -vk_device: the first device that is not a CPU implementation
+dev=$(dashi info 2>/dev/null | grep -m1 -o "\[[0-9]*\] [^;]*" | grep -v "(CPU" | head -1 | sed 's/^\[\([0-9]*\)\].*/\1/')
+dev=${dev:-0}
+
+steps_for() { # about a second of stepping per size
+  case $1 in 256) echo 5000 ;; 512) echo 3000 ;; 1024) echo 2000 ;; 2048) echo 600 ;;
+    4096) echo 200 ;; 8192) echo 60 ;; *) echo 20 ;; esac
+}
+
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} vk_device=$dev"
+  dashi info
+  for prec in double single; do
+    for args in "1 32" "1 256" "2 64"; do
+      read -r np n <<<"$args"
+      echo "== test_vk_parity $prec N=$n on $np rank(s)"
+      timeout 150 mpirun -n "$np" test_vk_parity "$prec" "$n" 2>&1 | grep -Ev "^  ok" || true
+    done
+  done
+  for v in "1 double" "1 single" "2 double"; do
+    read -r np prec <<<"$v"
+    echo "== dashi validate -N 512 -precision $prec on $np rank(s)"
+    timeout 150 mpirun -n "$np" dashi validate -N 512 -precision "$prec" -vk_device "$dev" 2>&1 || true
+  done
+} >"$check" 2>&1
+
+for prec in single double; do
+  for N in $sizes; do
+    echo "dashi-vkbench $N $prec" >&2
+    timeout 150 dashi-vkbench "$N" "$prec" "$(steps_for "$N")" "$dev" >>"$out/bench.jsonl" \
+      2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"error\": \"exit $?\"}" >>"$out/bench.jsonl"
+  done
+done
+for N in 256 4096; do
+  DASHI_VK_PROFILE=1 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/profile.jsonl" 2>>"$out/bench_err.txt"
+done
+timeout 150 mpirun -n 2 dashi-vkbench 1024 single 500 "$dev" >>"$out/bench_np2.jsonl" 2>>"$out/bench_err.txt"
+echo "done: $out" >&2

@@ -1,0 +1,174 @@
+/* GPU benchmark of the Vulkan backend (bench/run_gpu_bench.sh runs it for N = 256 ... 16384):
+ *
+ *   dashi-vkbench N single|double STEPS [VK_DEVICE]
+ *
+ * The random-IC Smagorinsky case (div form, 2/3 dealiasing, rk2): ms per time step over STEPS
+ * steps after a warm-up (wall clock, one sync at the end: what a run sees), the FFTs per step
+ * (dashi_les_ffts_per_rhs x dashi_les_rhs_per_step), the GPU time of one VkFFT transform of the
+ * same size measured in the same run (timestamps around 20 launches), and the ratio of the two.
+ * Before timing it checks the device's results: the Taylor-Green field through a forward and an
+ * inverse FFT against the analytic one, its advection term (zero for Taylor-Green), and for
+ * N <= 1024 the whole right-hand side of a random state against the CPU backend. One JSON line
+ * on stdout (with DASHI_VK_PROFILE=1 also the GPU time per kind of command). */
+#include <fftw3.h>
+#include <math.h>
+#include <petscsys.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashi/backend.h"
+#include "dashi/error.h"
+#include "dashi/les.h"
+#include "dashi/log.h"
+#include "dashi/vulkan.h"
+
+#define CK(expr)                                                                                   \
+  do {                                                                                             \
+    int ck_ = (expr);                                                                              \
+    if (ck_) {                                                                                     \
+      fprintf(stderr, "dashi-vkbench: %s failed (%d): %s\n", #expr, ck_, dashi_err_msg());         \
+      MPI_Abort(MPI_COMM_WORLD, ck_);                                                              \
+    }                                                                                              \
+  } while (0)
+
+static dashi_les_config config(int N) {
+  dashi_les_config c;
+  memset(&c, 0, sizeof c);
+  c.N = N;
+  c.dt = 0.01 * 64.0 / N; /* keeps the CFL number of the random state small at every N */
+  c.nu0 = 1e-4;
+  c.Cs = 0.17;
+  c.sgs_on = true;
+  c.sgs_form = DASHI_SGS_FORM_DIV;
+  c.dealias.kind = DASHI_DEALIAS_TWOTHIRDS;
+  c.dealias.alpha = 36, c.dealias.power = 8;
+  c.ts = DASHI_TS_RK2;
+  c.forcing = DASHI_FORCING_NONE;
+  c.forcing_amp = 1, c.kf = 4, c.forcing_dk = 1, c.forcing_eps = 0.1;
+  c.seed = 1;
+  c.ic = DASHI_IC_RANDOM;
+  c.k0 = 10;
+  c.tg_k = 1;
+  c.cfl_max = 1.0;
+  return c;
+}
+
+static double norm(dashi_les *s, dashi_field *f) {
+  double d;
+  CK(s->b->ops->spec_dot(s->b, f, f, &d));
+  return sqrt(d);
+}
+
+/* Taylor-Green: |omega - analytic| / 2 after a forward and an inverse FFT; ||adv|| / ||w|| */
+static void check_tg(dashi_les *s, double *err_field, double *err_adv) {
+  const dashi_grid *g = s->g;
+  size_t n = (size_t)g->nx * g->N;
+  double *slab = malloc(sizeof(double) * n), *back = malloc(sizeof(double) * n);
+  for (int i = 0; i < g->nx; i++)
+    for (int j = 0; j < g->N; j++)
+      slab[(size_t)i * g->N + j] = 2.0 * sin((g->x0 + i) * g->dx) * sin(j * g->dx);
+  CK(dashi_les_set_state_slab(s, slab));
+  CK(dashi_les_omega_slab(s, back));
+  double m = 0, gm;
+  for (size_t k = 0; k < n; k++) m = fmax(m, fabs(back[k] - slab[k]));
+  MPI_Allreduce(&m, &gm, 1, MPI_DOUBLE, MPI_MAX, g->comm);
+  *err_field = gm / 2.0;
+  CK(dashi_les_rhs_term(s, s->w, "adv", s->scratch));
+  *err_adv = norm(s, s->scratch) / norm(s, s->w);
+  free(slab), free(back);
+}
+
+/* whole right-hand side of the random state on this backend against the CPU backend */
+static double check_cpu(const dashi_grid *g, const dashi_les_config *cfg, dashi_les *gs,
+                        bool single) {
+  dashi_backend *cb;
+  dashi_les *cs;
+  dashi_backend_config bc = {
+      .name = "cpu", .single = single, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
+  CK(dashi_backend_create(g, &bc, &cb));
+  CK(dashi_les_create(cfg, g, cb, &cs));
+  CK(dashi_les_init_state(cs));
+  size_t n = 2 * (size_t)g->nky * g->N;
+  double *canon = malloc(sizeof(double) * n), *a = malloc(sizeof(double) * n);
+  CK(cb->ops->spec_get(cb, cs->w, canon));
+  CK(dashi_les_set_state_spec(gs, canon));
+  CK(dashi_les_rhs(cs, cs->w, cs->scratch));
+  CK(dashi_les_rhs(gs, gs->w, gs->scratch));
+  CK(cb->ops->spec_get(cb, cs->scratch, canon));
+  CK(gs->b->ops->spec_get(gs->b, gs->scratch, a));
+  double d = 0, r = 0, tot[2];
+  for (int q = 0; q < g->nky; q++)
+    for (int k = 0; k < 2 * g->N; k++) {
+      size_t m = (size_t)q * 2 * g->N + k;
+      double w = dashi_mode_weight(g->ky0 + q);
+      d += w * (a[m] - canon[m]) * (a[m] - canon[m]), r += w * canon[m] * canon[m];
+    }
+  double loc[2] = {d, r};
+  MPI_Allreduce(loc, tot, 2, MPI_DOUBLE, MPI_SUM, g->comm);
+  dashi_les_destroy(cs);
+  dashi_backend_destroy(cb);
+  free(canon), free(a);
+  return sqrt(tot[0] / tot[1]);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: dashi-vkbench N single|double STEPS [VK_DEVICE]\n");
+    return 2;
+  }
+  int N = atoi(argv[1]);
+  bool single = !strcmp(argv[2], "single");
+  int steps = atoi(argv[3]), dev = argc > 4 ? atoi(argv[4]) : -1;
+  int pargc = 1;
+  if (PetscInitialize(&pargc, &argv, NULL, NULL)) return 7;
+  dashi_log_register();
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  dashi_grid g;
+  CK(dashi_grid_create(comm, N, &g));
+  dashi_les_config cfg = config(N);
+  dashi_backend_config bc = {.name = "vulkan", .single = single, .vk_device = dev};
+  dashi_backend *b;
+  dashi_les *s;
+  double t0 = dashi_wtime();
+  CK(dashi_backend_create(&g, &bc, &b));
+  CK(dashi_les_create(&cfg, &g, b, &s));
+  double tg_field, tg_adv, parity = -1;
+  check_tg(s, &tg_field, &tg_adv);
+  if (N <= 1024) parity = check_cpu(&g, &cfg, s, single);
+  CK(dashi_les_init_state(s));
+  for (int i = 0; i < 10; i++) CK(dashi_les_step(s)); /* warm-up: plans, pipelines, clocks */
+  CK(b->ops->sync(b));
+  double setup = dashi_wtime() - t0;
+  char prof[4096];
+  CK(dashi_vulkan_profile(b, prof, sizeof prof)); /* reset the counters */
+  int64_t sub0 = dashi_vulkan_submits(b);
+  double t1 = dashi_wtime();
+  for (int i = 0; i < steps; i++) CK(dashi_les_step(s));
+  CK(b->ops->sync(b));
+  double wall = dashi_wtime() - t1;
+  int64_t subs = dashi_vulkan_submits(b) - sub0;
+  CK(dashi_vulkan_profile(b, prof, sizeof prof));
+  dashi_les_diag d;
+  CK(dashi_les_diagnostics(s, &d));
+  double fft[2] = {-1, -1};
+  if (g.size == 1) CK(dashi_vulkan_fft_time(b, s->rl[0], s->sd[0], 20, fft));
+  int ffts = dashi_les_ffts_per_rhs(s) * dashi_les_rhs_per_step(s);
+  double ms = 1e3 * wall / steps, one = 0.5 * (fft[0] + fft[1]);
+  if (!g.rank)
+    printf("{\"device\": \"%s\", \"N\": %d, \"precision\": \"%s\", \"ranks\": %d, \"steps\": %d, "
+           "\"ms_per_step\": %.5f, \"steps_per_s\": %.1f, \"submits_per_step\": %.4f, "
+           "\"ffts_per_step\": %d, \"fft_fwd_ms\": %.5f, \"fft_inv_ms\": %.5f, "
+           "\"fft_ms_per_step\": %.5f, \"ratio\": %.3f, \"setup_s\": %.2f, "
+           "\"check_tg_field\": %.2e, \"check_tg_adv\": %.2e, \"check_rhs_vs_cpu\": %.2e, "
+           "\"final_Z\": %.6g, \"final_cfl\": %.3g, \"fft_library\": \"%s\", \"profile\": {%s}}\n",
+           b->devices, N, single ? "single" : "double", g.size, steps, ms, 1e3 / ms,
+           (double)subs / steps, ffts, fft[0], fft[1], ffts * one,
+           one > 0 ? ms / (ffts * one) : -1.0, setup, tg_field, tg_adv, parity, d.Z, d.cfl,
+           b->fft_library, prof);
+  fflush(stdout);
+  dashi_les_destroy(s);
+  dashi_backend_destroy(b);
+  PetscFinalize();
+  return 0;
+}

@@ -1,0 +1,30 @@
+/* The Vulkan backend (built with -DDASHI_WITH_VULKAN=ON): VkFFT transforms and SPIR-V compute
+ * shaders behind the ops table of backend.h. See docs/vulkan.md. */
+#ifndef DASHI_VULKAN_H
+#define DASHI_VULKAN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dashi/backend.h"
+
+/* Each rank takes device cfg->vk_device (an index of `dashi info`'s list), or (-1) its node-local
+ * rank modulo the number of GPUs (CPU implementations such as lavapipe only on a node without
+ * GPUs).
+ * No device, a device without a needed feature, a shader or a plan that fails: DASHI_ERR_DEVICE
+ * naming the device and the stage. Never a fallback to the CPU. */
+int dashi_vulkan_backend_create(const dashi_grid *g, const dashi_backend_config *cfg,
+                                dashi_backend **b);
+/* One line describing every Vulkan device this process sees ("[0] name (type, ...); [1] ...");
+ * DASHI_ERR_DEVICE with the reason in buf when there is none. */
+int dashi_vulkan_list_devices(char *buf, size_t n);
+/* GPU time (ms) of one forward [0] and one inverse [1] transform of one field, the mean of reps
+ * launches in one command buffer (benchmarks; one rank). */
+int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps,
+                          double ms[2]);
+/* With DASHI_VK_PROFILE=1 in the environment: the GPU time per kind of command since the last
+ * call, as JSON members "name": [count, ms, fraction] (empty without profiling); then resets. */
+int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n);
+/* number of queue submits so far (a whole time step should be one, or less) */
+int64_t dashi_vulkan_submits(const dashi_backend *b);
+
+#endif

@@ -1,0 +1,46 @@
+#version 460
+// rhs = D(k) [adv + sgs(q1, q2)] - (nu0 |k|^2 + drag) w + force (backend.h spec_tendency);
+// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form.
+#include "common.glsl"
+
+layout(push_constant, std430) uniform PC {
+  CBuf w, adv, q1, q2, force, rhs;
+  RBuf dtab;
+  REAL nu0, drag;
+  uint flags, dkind;
+} pc;
+
+void main() {
+  for (uint m = first_index(); m < COUNT; m += index_stride()) {
+    Mode k = mode_at(m);
+    REAL D = dealias_factor(k, pc.dkind, pc.dtab, m);
+    REAL kx = REAL(k.kx), ky = REAL(k.ky);
+    REAL nr = REAL(0), ni = REAL(0);
+    if ((pc.flags & 1u) != 0u) {
+      CPLX a = pc.adv.v[m];
+      nr += a.x;
+      ni += a.y;
+    }
+    if ((pc.flags & 2u) != 0u) {
+      CPLX a = pc.q1.v[m];
+      if ((pc.flags & 16u) != 0u) {
+        nr += a.x;
+        ni += a.y;
+      } else { // i kx q1 + i ky q2
+        CPLX b = pc.q2.v[m];
+        nr += -kx * a.y - ky * b.y;
+        ni += kx * a.x + ky * b.x;
+      }
+    }
+    REAL lin = (pc.flags & 4u) != 0u ? pc.nu0 * REAL(k.kx * k.kx + k.ky * k.ky) + pc.drag : REAL(0);
+    CPLX W = pc.w.v[m];
+    REAL rr = D * nr - lin * W.x, ri = D * ni - lin * W.y;
+    if ((pc.flags & 8u) != 0u) {
+      CPLX f = pc.force.v[m];
+      rr += f.x;
+      ri += f.y;
+    }
+    if (is_nyquist(k)) rr = ri = REAL(0);
+    pc.rhs.v[m] = CPLX(rr, ri);
+  }
+}

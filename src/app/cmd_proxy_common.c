@@ -1,0 +1,122 @@
+/* Shared pieces of the proxy commands (see proxy_cmd.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dashi/error.h"
+#include "dashi/io.h"
+#include "proxy_cmd.h"
+
+int pc_check_backend(const dashi_options *o) {
+  if (!strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan"))
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "-proxy_backend vulkan: the GPU proxy (rollout and carrier shaders) is not "
+                     "built yet in this dashi; dashi never falls back on its own: use "
+                     "-proxy_backend cpu");
+  return 0;
+}
+
+int pc_prepare_out(MPI_Comm comm, const dashi_options *o, const char *cmd, const char *fname,
+                   char *dir, size_t dlen, char *path, size_t plen) {
+  const char *out = dashi_opt_s(o, "out");
+  if (out[0])
+    snprintf(dir, dlen, "%s", out);
+  else
+    snprintf(dir, dlen, "runs/%s", cmd);
+  snprintf(path, plen, "%s/%s", dir, fname);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  int rc = 0;
+  if (dashi_path_exists(path) && !dashi_opt_b(o, "force"))
+    rc = dashi_err(DASHI_ERR_USAGE,
+                   "%s already exists: choose another -out or add -force to overwrite it", path);
+  else if (rank == 0)
+    rc = dashi_mkdir_p(dir);
+  return dashi_err_agree(comm, rc);
+}
+
+int pc_manifest(MPI_Comm comm, const dashi_options *o, const char *dir, const char *cmd,
+                const char *status, const char *fname, cJSON *extra) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (rank) {
+    cJSON_Delete(extra);
+    return 0;
+  }
+  cJSON *e = cJSON_CreateObject();
+  char abs_dir[4096];
+  if (!realpath(dir, abs_dir)) snprintf(abs_dir, sizeof abs_dir, "%s", dir);
+  cJSON_AddStringToObject(e, "id", abs_dir);
+  cJSON_AddStringToObject(e, "command", cmd);
+  cJSON_AddStringToObject(e, "solver_id", "spectral_les_v1");
+  cJSON_AddStringToObject(e, "proxy_id", DASHI_PROXY_ID);
+  cJSON_AddStringToObject(e, "status", status);
+  cJSON *p = cJSON_AddObjectToObject(e, "paths");
+  cJSON_AddStringToObject(p, "run_dir", abs_dir);
+  cJSON_AddStringToObject(p, "proxy", fname);
+  static const char *inputs[] = {"truth", "z", "A"};
+  for (size_t i = 0; i < 3; i++) {
+    const dashi_opt_value *v = NULL;
+    for (int k = 0; k < o->n; k++)
+      if (!strcmp(o->v[k].def->name, inputs[i])) v = &o->v[k];
+    if (v && v->s[0]) cJSON_AddStringToObject(p, inputs[i], v->s);
+  }
+  cJSON *k = cJSON_AddObjectToObject(e, "parameters");
+  static const char *keys[] = {
+      "k_cut",       "mid_cut",  "topk",        "smooth_k",    "tau",     "encode_every",
+      "score_every", "ridge",    "standardize", "train_steps", "members", "noise",
+      "noise_mode",  "decode_N", "start",       "kernel_only", "seed"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    for (int q = 0; q < o->n; q++) {
+      const dashi_opt_value *v = &o->v[q];
+      if (strcmp(v->def->name, keys[i])) continue;
+      if (v->def->type == DASHI_OPT_STRING)
+        cJSON_AddStringToObject(k, keys[i], v->s);
+      else if (v->def->type == DASHI_OPT_BOOL)
+        cJSON_AddBoolToObject(k, keys[i], v->i);
+      else
+        cJSON_AddNumberToObject(k, keys[i], v->def->type == DASHI_OPT_REAL ? v->r : (double)v->i);
+    }
+  cJSON_AddNumberToObject(k, "ranks", size);
+  if (extra) cJSON_AddItemToObject(e, "results", extra);
+  cJSON_AddStringToObject(e, "git_revision", DASHI_GIT_REV);
+  time_t now = time(NULL);
+  char ts[64];
+  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  cJSON_AddStringToObject(e, "updated", ts);
+  char *text = cJSON_PrintUnformatted(e);
+  cJSON_Delete(e);
+  int rc = dashi_manifest_update(dir, text);
+  free(text);
+  return rc;
+}
+
+int pc_decode_n(const dashi_options *o, const dashi_proxy_layout *l, int *n) {
+  long long v = dashi_opt_i(o, "decode_N");
+  if (v == 0) v = l->cfg.N < 256 ? l->cfg.N : 256;
+  if (v < 0 || v > l->cfg.N || v % 2)
+    return dashi_err(DASHI_ERR_USAGE,
+                     "-decode_N %lld: must be even and at most the truth's N=%d (the truth is "
+                     "brought to the decode resolution by spectral truncation)",
+                     v, l->cfg.N);
+  *n = (int)v;
+  return 0;
+}
+
+int pc_ens_params(const dashi_options *o, const dashi_proxy_layout *l, int n, dashi_ens_params *p) {
+  memset(p, 0, sizeof *p);
+  p->members = (int)dashi_opt_i(o, "members");
+  p->noise = dashi_opt_r(o, "noise");
+  DASHI_CALL(dashi_noise_mode_parse(dashi_opt_s(o, "noise_mode"), &p->noise_mode));
+  p->seed = (uint64_t)dashi_opt_i(o, "seed");
+  p->dp.n = n;
+  p->dp.tau = l->cfg.tau;
+  p->dp.plateau = (int)dashi_opt_i(o, "plateau");
+  p->dp.iters = (int)dashi_opt_i(o, "annihilate_iters");
+  p->dp.residual = !strcmp(dashi_opt_s(o, "decode_residual"), "carrier");
+  p->save_decoded = (int)dashi_opt_i(o, "save_decoded");
+  if (p->noise < 0) return dashi_err(DASHI_ERR_USAGE, "-noise %g must be >= 0", p->noise);
+  return 0;
+}

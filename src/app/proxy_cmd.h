@@ -1,0 +1,24 @@
+/* Shared pieces of the proxy commands (encode, learn, ensemble, run): output directory, backend
+ * check, manifest entry, the ensemble parameters from the options. */
+#ifndef DASHI_PROXY_CMD_H
+#define DASHI_PROXY_CMD_H
+#include <cJSON.h>
+#include <mpi.h>
+
+#include "dashi/options.h"
+#include "dashi/proxy.h"
+
+/* -proxy_backend: cpu only in this build (vulkan is a clear error, never a fallback) */
+int pc_check_backend(const dashi_options *o);
+/* DIR (= -out, default runs/<cmd>) and DIR/fname; refuses an existing file without -force */
+int pc_prepare_out(MPI_Comm comm, const dashi_options *o, const char *cmd, const char *fname,
+                   char *dir, size_t dlen, char *path, size_t plen);
+/* manifest entry for a proxy command (rank 0 of comm writes; `extra` is consumed) */
+int pc_manifest(MPI_Comm comm, const dashi_options *o, const char *dir, const char *cmd,
+                const char *status, const char *fname, cJSON *extra);
+/* ensemble parameters from the options; n = decode_N (already resolved) */
+int pc_ens_params(const dashi_options *o, const dashi_proxy_layout *l, int n, dashi_ens_params *p);
+/* decode_N: -decode_N or min(N, 256), validated */
+int pc_decode_n(const dashi_options *o, const dashi_proxy_layout *l, int *n);
+
+#endif

@@ -1,0 +1,152 @@
+/* The Vulkan backend behind the seam of include/dashi/backend.h: set-up, the ops table, teardown.
+ * Asking for it where no usable device exists is a DASHI_ERR_DEVICE naming the device and the
+ * stage; there is no fallback to the CPU. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashi/error.h"
+#include "vk_internal.h"
+#include "dashi/vulkan.h"
+
+static int sync_op(dashi_backend *b) {
+  return vk_sync(VKX(b));
+}
+
+static void destroy(dashi_backend *b) {
+  if (!b) return;
+  vk_ctx *c = VKX(b);
+  if (c) {
+    if (c->dev) vkDeviceWaitIdle(c->dev);
+    vk_fft_destroy(c);
+    vk_chunks_destroy(c);
+    vk_buffer_destroy(c, &c->partials);
+    vk_buffer_destroy(c, &c->results);
+    vk_buffer_destroy(c, &c->staging);
+    vk_buffer_destroy(c, &c->dtab);
+    vk_pipelines_destroy(c);
+    vk_context_destroy(c);
+    free(c);
+  }
+  free(b);
+}
+
+static const struct dashi_backend_ops vk_ops = {
+    .destroy = destroy,
+    .field_create = vk_field_create,
+    .field_destroy = vk_field_destroy,
+    .fft_forward = vk_fft_forward,
+    .fft_inverse = vk_fft_inverse,
+    .spec_derive = vk_spec_derive,
+    .nonlinear_pointwise = vk_nonlinear,
+    .spec_tendency = vk_spec_tendency,
+    .spec_lincomb = vk_spec_lincomb,
+    .spec_filter = vk_spec_filter,
+    .spec_dot = vk_spec_dot,
+    .spec_moments = vk_spec_moments,
+    .spec_shells = vk_spec_shells,
+    .real_maxabs = vk_real_maxabs,
+    .spec_ring_kick = vk_spec_ring_kick,
+    .spec_get = vk_spec_get,
+    .spec_put = vk_spec_put,
+    .real_get = vk_real_get,
+    .real_put = vk_real_put,
+    .sync = sync_op,
+};
+
+static void set_layout(vk_ctx *c) {
+  const dashi_grid *g = c->g;
+  vk_layout *l = &c->lay;
+  l->N = (uint32_t)g->N;
+  l->nky = (uint32_t)g->nky;
+  l->ky0 = (uint32_t)g->ky0;
+  l->kyfast = g->size == 1; /* VkFFT's native 2D R2C layout on one rank */
+  l->nrows = l->kyfast ? l->N / 2 + 1 : l->nky;
+  l->count = l->nrows * l->N;
+  c->rsize = c->f64 ? sizeof(double) : sizeof(float);
+  c->real_bytes = (VkDeviceSize)g->nx * g->N * c->rsize;
+  c->spec_bytes = (VkDeviceSize)l->count * 2 * c->rsize;
+}
+
+static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
+  vk_ctx *c = VKX(b);
+  const dashi_grid *g = c->g;
+  if ((uint64_t)g->N * (uint64_t)(g->N / 2 + 1) >= ((uint64_t)1 << 31))
+    return dashi_err(DASHI_ERR_USAGE,
+                     "-backend vulkan: N=%d is beyond the 32-bit indexing of the "
+                     "shaders (N <= 32768)",
+                     g->N);
+  DASHI_CALL(vk_context_create(c, cfg));
+  DASHI_CALL(vk_pipelines_create(c));
+  VkDeviceSize acc = c->acc64 ? 8 : 4;
+  DASHI_CALL(
+      vk_buffer_create(c, acc * 3 * VK_MAX_GROUPS, false, &c->partials, "reduction partials"));
+  DASHI_CALL(vk_buffer_create(c, acc * ((VkDeviceSize)g->N / 2 + 64), true, &c->results,
+                              "reduction results"));
+  VkDeviceSize field = c->spec_bytes > c->real_bytes ? c->spec_bytes : c->real_bytes;
+  DASHI_CALL(vk_buffer_create(c, field < VK_STAGING_BYTES ? field : VK_STAGING_BYTES, true,
+                              &c->staging, "staging"));
+  DASHI_CALL(vk_fft_init(c));
+  int v = vk_fft_version();
+  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s)", v / 10000,
+           v / 100 % 100, v % 100,
+           g->size == 1 ? "2D R2C plans" : "1D plans, MPI_Alltoall transposes via host staging",
+           c->f64 ? "double" : "single");
+  snprintf(b->devices, sizeof b->devices,
+           "rank %d: Vulkan device %d of %d: %s (driver %u, API %u.%u)", g->rank, c->device_index,
+           c->device_count, c->device_name, c->props.driverVersion,
+           VK_API_VERSION_MAJOR(c->props.apiVersion), VK_API_VERSION_MINOR(c->props.apiVersion));
+  return 0;
+}
+
+int dashi_vulkan_backend_create(const dashi_grid *g, const dashi_backend_config *cfg,
+                                dashi_backend **out) {
+  dashi_backend *b = calloc(1, sizeof *b);
+  vk_ctx *c = calloc(1, sizeof *c);
+  b->ops = &vk_ops;
+  b->grid = g;
+  b->name = "vulkan";
+  b->single = cfg->single;
+  b->impl = c;
+  c->g = g;
+  c->f64 = !cfg->single;
+  c->device_index = -1;
+  set_layout(c);
+  int rc = setup(b, cfg);
+  if (rc) {
+    destroy(b);
+    *out = NULL;
+    return rc;
+  }
+  *out = b;
+  return 0;
+}
+
+int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps,
+                          double ms[2]) {
+  if (strcmp(b->name, "vulkan"))
+    return dashi_err(DASHI_ERR_USAGE, "dashi_vulkan_fft_time needs the vulkan backend");
+  return vk_fft_time(b, real, spec, reps, ms);
+}
+
+int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n) {
+  buf[0] = 0;
+  if (strcmp(b->name, "vulkan")) return 0;
+  vk_ctx *c = VKX(b);
+  if (!c->prof) return 0;
+  DASHI_CALL(vk_sync(c));
+  double tot = 0;
+  for (int i = 0; i < PROF_COUNT; i++) tot += c->prof_ms[i];
+  for (int i = 0; i < PROF_COUNT; i++) {
+    size_t len = strlen(buf);
+    if (c->prof_n[i] && len < n)
+      snprintf(buf + len, n - len, "%s\"%s\": [%lld, %.4f, %.4f]", len ? ", " : "", vk_prof_name(i),
+               (long long)c->prof_n[i], c->prof_ms[i], tot > 0 ? c->prof_ms[i] / tot : 0.0);
+    c->prof_ms[i] = 0, c->prof_n[i] = 0;
+  }
+  return 0;
+}
+
+int64_t dashi_vulkan_submits(const dashi_backend *b) {
+  return strcmp(b->name, "vulkan") ? 0 : VKX(b)->submits;
+}

@@ -1,0 +1,479 @@
+/* Vulkan instance, device choice (node-local rank modulo device count, or -vk_device), memory,
+ * and command recording: one command buffer per frame, a barrier before every command, one
+ * submit and one fence per batch. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashi/error.h"
+#include "vk_internal.h"
+
+const char *vk_result_name(VkResult r) {
+  switch (r) {
+#define C(x)                                                                                       \
+  case x:                                                                                          \
+    return #x;
+    C(VK_SUCCESS)
+    C(VK_NOT_READY)
+    C(VK_TIMEOUT)
+    C(VK_INCOMPLETE)
+    C(VK_ERROR_OUT_OF_HOST_MEMORY)
+    C(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    C(VK_ERROR_INITIALIZATION_FAILED)
+    C(VK_ERROR_DEVICE_LOST)
+    C(VK_ERROR_MEMORY_MAP_FAILED)
+    C(VK_ERROR_LAYER_NOT_PRESENT)
+    C(VK_ERROR_EXTENSION_NOT_PRESENT)
+    C(VK_ERROR_FEATURE_NOT_PRESENT)
+    C(VK_ERROR_INCOMPATIBLE_DRIVER)
+    C(VK_ERROR_TOO_MANY_OBJECTS)
+    C(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    C(VK_ERROR_INVALID_SHADER_NV)
+#undef C
+  default:
+    return "VkResult (unknown)";
+  }
+}
+
+int vk_fail(vk_ctx *c, const char *stage, VkResult r) {
+  return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend, device %d '%s' (rank %d): %s failed: %s (%d)",
+                   c->device_index, c->device_name[0] ? c->device_name : "?", c->g->rank, stage,
+                   vk_result_name(r), (int)r);
+}
+
+#define VKC(c, stage, expr)                                                                        \
+  do {                                                                                             \
+    VkResult vkc_r_ = (expr);                                                                      \
+    if (vkc_r_ != VK_SUCCESS) return vk_fail(c, stage, vkc_r_);                                    \
+  } while (0)
+
+static const char *driver_files(void) {
+  const char *s = getenv("VK_DRIVER_FILES");
+  if (!s) s = getenv("VK_ICD_FILENAMES");
+  return s;
+}
+
+static int no_device(int rank, const char *why) {
+  const char *df = driver_files();
+  return dashi_err(DASHI_ERR_DEVICE,
+                   "-backend vulkan: no Vulkan device on rank %d (%s%s%s). dashi never falls back "
+                   "to the CPU: install a Vulkan driver (e.g. mesa-vulkan-drivers or the GPU "
+                   "vendor's), check VK_DRIVER_FILES, or run with -backend cpu",
+                   rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "");
+}
+
+static VkResult make_instance(VkInstance *inst) {
+  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                           .pApplicationName = "dashi",
+                           .apiVersion = VK_API_VERSION_1_2};
+  VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                             .pApplicationInfo = &app};
+  return vkCreateInstance(&ci, NULL, inst);
+}
+
+static const char *type_name(VkPhysicalDeviceType t) {
+  switch (t) {
+  case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+    return "discrete GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+    return "integrated GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+    return "virtual GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_CPU:
+    return "CPU";
+  default:
+    return "other";
+  }
+}
+
+int dashi_vulkan_list_devices(char *buf, size_t n) {
+  VkInstance inst;
+  buf[0] = 0;
+  VkResult r = make_instance(&inst);
+  if (r != VK_SUCCESS) {
+    snprintf(buf, n, "none (vkCreateInstance: %s)", vk_result_name(r));
+    return DASHI_ERR_DEVICE;
+  }
+  uint32_t cnt = 0;
+  vkEnumeratePhysicalDevices(inst, &cnt, NULL);
+  VkPhysicalDevice *pd = calloc(cnt ? cnt : 1, sizeof *pd);
+  vkEnumeratePhysicalDevices(inst, &cnt, pd);
+  if (!cnt) snprintf(buf, n, "none (no Vulkan physical device)");
+  for (uint32_t i = 0; i < cnt; i++) {
+    VkPhysicalDeviceProperties p;
+    VkPhysicalDeviceFeatures f;
+    vkGetPhysicalDeviceProperties(pd[i], &p);
+    vkGetPhysicalDeviceFeatures(pd[i], &f);
+    size_t len = strlen(buf);
+    snprintf(buf + len, n - len, "%s[%u] %s (%s, Vulkan %u.%u, fp64 %s)", i ? "; " : "", i,
+             p.deviceName, type_name(p.deviceType), VK_API_VERSION_MAJOR(p.apiVersion),
+             VK_API_VERSION_MINOR(p.apiVersion), f.shaderFloat64 ? "yes" : "no");
+  }
+  free(pd);
+  vkDestroyInstance(inst, NULL);
+  return cnt ? 0 : DASHI_ERR_DEVICE;
+}
+
+static int node_local_rank(MPI_Comm comm, int *lr) {
+  MPI_Comm node;
+  DASHI_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  MPI_Comm_rank(node, lr);
+  MPI_Comm_free(&node);
+  return 0;
+}
+
+/* node-local rank modulo the number of GPUs; CPU implementations (lavapipe) only where the node
+ * has no GPU at all */
+static int auto_device(VkPhysicalDevice *pd, uint32_t cnt, int local_rank) {
+  int gpus[64], ng = 0;
+  for (uint32_t i = 0; i < cnt && ng < 64; i++) {
+    VkPhysicalDeviceProperties p;
+    vkGetPhysicalDeviceProperties(pd[i], &p);
+    if (p.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) gpus[ng++] = (int)i;
+  }
+  return ng ? gpus[local_rank % ng] : local_rank % (int)cnt;
+}
+
+static int pick_device(vk_ctx *c, const dashi_backend_config *cfg) {
+  int lr;
+  DASHI_CALL(node_local_rank(c->g->comm, &lr));
+  VkResult r = make_instance(&c->inst);
+  if (r != VK_SUCCESS) {
+    char why[128];
+    snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(r));
+    c->inst = VK_NULL_HANDLE;
+    return no_device(c->g->rank, why);
+  }
+  uint32_t cnt = 0;
+  vkEnumeratePhysicalDevices(c->inst, &cnt, NULL);
+  if (!cnt) return no_device(c->g->rank, "vkEnumeratePhysicalDevices found none");
+  VkPhysicalDevice *pd = calloc(cnt, sizeof *pd);
+  vkEnumeratePhysicalDevices(c->inst, &cnt, pd);
+  c->device_count = (int)cnt;
+  if (cfg->vk_device >= (int)cnt) {
+    free(pd);
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "-vk_device %d: rank %d sees only %u Vulkan device(s) (0..%u; 'dashi info' "
+                     "lists them)",
+                     cfg->vk_device, c->g->rank, cnt, cnt - 1);
+  }
+  c->device_index = cfg->vk_device >= 0 ? cfg->vk_device : auto_device(pd, cnt, lr);
+  c->phys = pd[c->device_index];
+  free(pd);
+  vkGetPhysicalDeviceProperties(c->phys, &c->props);
+  vkGetPhysicalDeviceMemoryProperties(c->phys, &c->memprops);
+  snprintf(c->device_name, sizeof c->device_name, "%s", c->props.deviceName);
+  return 0;
+}
+
+static int check_features(vk_ctx *c, VkPhysicalDeviceFeatures *f10, bool *int64) {
+  VkPhysicalDeviceVulkan12Features f12 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                  .pNext = &f12};
+  if (c->props.apiVersion < VK_API_VERSION_1_2)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s' supports Vulkan %u.%u; dashi needs 1.2",
+                     c->device_index, c->device_name, VK_API_VERSION_MAJOR(c->props.apiVersion),
+                     VK_API_VERSION_MINOR(c->props.apiVersion));
+  vkGetPhysicalDeviceFeatures2(c->phys, &f2);
+  *f10 = f2.features;
+  *int64 = f2.features.shaderInt64;
+  if (!f12.bufferDeviceAddress)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s' lacks bufferDeviceAddress (Vulkan 1.2)",
+                     c->device_index, c->device_name);
+  c->acc64 = f2.features.shaderFloat64;
+  if (c->f64 && !c->acc64)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s' has no shaderFloat64: -precision double cannot run on "
+                     "it (use -precision single, or another device with -vk_device)",
+                     c->device_index, c->device_name);
+  return 0;
+}
+
+static int make_device(vk_ctx *c) {
+  VkPhysicalDeviceFeatures f10 = {0};
+  bool int64 = false;
+  DASHI_CALL(check_features(c, &f10, &int64));
+  uint32_t nq = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, NULL);
+  VkQueueFamilyProperties *qp = calloc(nq ? nq : 1, sizeof *qp);
+  vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, qp);
+  c->qfam = UINT32_MAX;
+  for (uint32_t i = 0; i < nq && c->qfam == UINT32_MAX; i++)
+    if (qp[i].queueFlags & VK_QUEUE_COMPUTE_BIT) c->qfam = i;
+  free(qp);
+  if (c->qfam == UINT32_MAX)
+    return dashi_err(DASHI_ERR_DEVICE, "Vulkan device %d '%s' has no compute queue",
+                     c->device_index, c->device_name);
+  float prio = 1.0f;
+  VkDeviceQueueCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                .queueFamilyIndex = c->qfam,
+                                .queueCount = 1,
+                                .pQueuePriorities = &prio};
+  VkPhysicalDeviceVulkan12Features f12 = {.sType =
+                                              VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .bufferDeviceAddress = VK_TRUE};
+  VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                  .pNext = &f12};
+  f2.features.shaderFloat64 = c->acc64;
+  f2.features.shaderInt64 = int64;
+  VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                           .pNext = &f2,
+                           .queueCreateInfoCount = 1,
+                           .pQueueCreateInfos = &qi};
+  VKC(c, "vkCreateDevice", vkCreateDevice(c->phys, &di, NULL, &c->dev));
+  vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
+  (void)f10;
+  VkPhysicalDeviceMaintenance3Properties m3 = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+  VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                    .pNext = &m3};
+  vkGetPhysicalDeviceProperties2(c->phys, &p2);
+  c->max_range = c->props.limits.maxStorageBufferRange;
+  if (m3.maxMemoryAllocationSize && m3.maxMemoryAllocationSize < c->max_range)
+    c->max_range = m3.maxMemoryAllocationSize;
+  return 0;
+}
+
+static int find_memory(vk_ctx *c, uint32_t bits, bool host, uint32_t *type) {
+  VkMemoryPropertyFlags want =
+      host ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+           : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+  int best = -1;
+  for (uint32_t i = 0; i < c->memprops.memoryTypeCount; i++) {
+    VkMemoryPropertyFlags f = c->memprops.memoryTypes[i].propertyFlags;
+    if (!(bits >> i & 1) || (f & want) != want) continue;
+    /* host buffers: prefer cached memory (read back by the CPU) */
+    if (best < 0 || (host && (f & VK_MEMORY_PROPERTY_HOST_CACHED_BIT))) best = (int)i;
+    if (!host) break;
+  }
+  if (best < 0)
+    return dashi_err(DASHI_ERR_DEVICE, "Vulkan device %d '%s': no %s memory type", c->device_index,
+                     c->device_name, host ? "host-visible coherent" : "device-local");
+  *type = (uint32_t)best;
+  return 0;
+}
+
+int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what) {
+  memset(b, 0, sizeof *b);
+  b->size = size;
+  VkBufferCreateInfo bi = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .size = size,
+      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+  char stage[160];
+  snprintf(stage, sizeof stage, "creating the %s buffer (%.1f MiB)", what, size / 1048576.0);
+  VKC(c, stage, vkCreateBuffer(c->dev, &bi, NULL, &b->buf));
+  VkMemoryRequirements mr;
+  vkGetBufferMemoryRequirements(c->dev, b->buf, &mr);
+  uint32_t type = 0;
+  DASHI_CALL(find_memory(c, mr.memoryTypeBits, host, &type));
+  VkMemoryAllocateFlagsInfo fl = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                  .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .pNext = &fl,
+                             .allocationSize = mr.size,
+                             .memoryTypeIndex = type};
+  VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
+  VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
+  VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+                                  .buffer = b->buf};
+  b->addr = vkGetBufferDeviceAddress(c->dev, &da);
+  if (host) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
+  return 0;
+}
+
+void vk_buffer_destroy(vk_ctx *c, vk_buffer *b) {
+  if (!c->dev) return;
+  if (b->map) vkUnmapMemory(c->dev, b->mem);
+  if (b->buf) vkDestroyBuffer(c->dev, b->buf, NULL);
+  if (b->mem) vkFreeMemory(c->dev, b->mem, NULL);
+  memset(b, 0, sizeof *b);
+}
+
+static int make_frames(vk_ctx *c) {
+  VkCommandPoolCreateInfo pi = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                .queueFamilyIndex = c->qfam};
+  VKC(c, "vkCreateCommandPool", vkCreateCommandPool(c->dev, &pi, NULL, &c->pool));
+  VkFenceCreateInfo fi = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  VKC(c, "vkCreateFence", vkCreateFence(c->dev, &fi, NULL, &c->plan_fence));
+  for (int i = 0; i < VK_FRAMES; i++) {
+    vk_frame *f = &c->frames[i];
+    VkCommandBufferAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                      .commandPool = c->pool,
+                                      .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                      .commandBufferCount = 1};
+    VKC(c, "vkAllocateCommandBuffers", vkAllocateCommandBuffers(c->dev, &ai, &f->cmd));
+    VKC(c, "vkCreateFence", vkCreateFence(c->dev, &fi, NULL, &f->fence));
+    DASHI_CALL(vk_buffer_create(c, VK_ARENA_BYTES, true, &f->arena, "argument arena"));
+    if (c->prof) {
+      VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                  .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                  .queryCount = VK_PROF_QUERIES};
+      VKC(c, "vkCreateQueryPool", vkCreateQueryPool(c->dev, &qi, NULL, &f->qp));
+    }
+  }
+  return 0;
+}
+
+/* DASHI_VK_PROFILE=1: GPU time per kind of command, from one timestamp after each command */
+static void profile_setup(vk_ctx *c) {
+  const char *e = getenv("DASHI_VK_PROFILE");
+  uint32_t nq = 0;
+  c->prof = false;
+  if (!e || !strcmp(e, "0")) return;
+  vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, NULL);
+  VkQueueFamilyProperties *qp = calloc(nq ? nq : 1, sizeof *qp);
+  vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, qp);
+  c->prof = c->qfam < nq && qp[c->qfam].timestampValidBits > 0;
+  free(qp);
+}
+
+static void profile_collect(vk_ctx *c, vk_frame *f) {
+  if (!c->prof || f->nq < 2) return;
+  uint64_t ts[VK_PROF_QUERIES];
+  if (vkGetQueryPoolResults(c->dev, f->qp, 0, f->nq, sizeof ts, ts, sizeof ts[0],
+                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) != VK_SUCCESS)
+    return;
+  for (uint32_t i = 1; i < f->nq; i++) {
+    c->prof_ms[f->label[i]] += (double)(ts[i] - ts[i - 1]) * c->props.limits.timestampPeriod * 1e-6;
+    c->prof_n[f->label[i]]++;
+  }
+}
+
+int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg) {
+  DASHI_CALL(pick_device(c, cfg));
+  DASHI_CALL(make_device(c));
+  profile_setup(c);
+  DASHI_CALL(make_frames(c));
+  return 0;
+}
+
+static int wait_frame(vk_ctx *c, vk_frame *f) {
+  if (!f->submitted) return 0;
+  VKC(c, "waiting for the GPU (vkWaitForFences)",
+      vkWaitForFences(c->dev, 1, &f->fence, VK_TRUE, UINT64_MAX));
+  VKC(c, "vkResetFences", vkResetFences(c->dev, 1, &f->fence));
+  profile_collect(c, f);
+  f->submitted = false;
+  f->arena_used = 0;
+  return 0;
+}
+
+int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd) {
+  vk_frame *f = &c->frames[c->cur];
+  if (!f->recording) {
+    DASHI_CALL(wait_frame(c, f));
+    VKC(c, "vkResetCommandBuffer", vkResetCommandBuffer(f->cmd, 0));
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                   .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    VKC(c, "vkBeginCommandBuffer", vkBeginCommandBuffer(f->cmd, &bi));
+    f->recording = true;
+    f->ncmds = 0;
+    f->nq = 0;
+    if (c->prof) {
+      vkCmdResetQueryPool(f->cmd, f->qp, 0, VK_PROF_QUERIES);
+      vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->qp, f->nq++);
+    }
+  }
+  *cmd = f->cmd;
+  return 0;
+}
+
+void vk_barrier(vk_ctx *c, VkCommandBuffer cmd) {
+  VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
+                                         VK_ACCESS_HOST_WRITE_BIT,
+                        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                         VK_ACCESS_TRANSFER_READ_BIT |
+                                         VK_ACCESS_TRANSFER_WRITE_BIT};
+  vkCmdPipelineBarrier(cmd,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
+                           VK_PIPELINE_STAGE_HOST_BIT,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
+                       &mb, 0, NULL, 0, NULL);
+}
+
+int vk_submit(vk_ctx *c, bool wait) {
+  vk_frame *f = &c->frames[c->cur];
+  if (f->recording) {
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask =
+                              VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(f->cmd,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+    VKC(c, "vkEndCommandBuffer", vkEndCommandBuffer(f->cmd));
+    f->recording = false;
+    VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                       .commandBufferCount = 1,
+                       .pCommandBuffers = &f->cmd};
+    VKC(c, "vkQueueSubmit", vkQueueSubmit(c->queue, 1, &si, f->fence));
+    f->submitted = true;
+    c->submits++;
+    c->cur = (c->cur + 1) % VK_FRAMES;
+  }
+  if (wait)
+    for (int i = 0; i < VK_FRAMES; i++) DASHI_CALL(wait_frame(c, &c->frames[i]));
+  return 0;
+}
+
+int vk_sync(vk_ctx *c) {
+  return vk_submit(c, true);
+}
+
+int vk_count(vk_ctx *c, int label) {
+  vk_frame *f = &c->frames[c->cur];
+  if (c->prof && f->nq < VK_PROF_QUERIES) {
+    f->label[f->nq] = (uint8_t)label;
+    vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->qp, f->nq++);
+  }
+  if (++f->ncmds >= VK_FLUSH_DISPATCHES) return vk_submit(c, false);
+  return 0;
+}
+
+int vk_arena(vk_ctx *c, VkDeviceSize bytes, void **host, VkDeviceAddress *addr) {
+  VkCommandBuffer cmd;
+  bytes = (bytes + 255) & ~(VkDeviceSize)255;
+  if (bytes > VK_ARENA_BYTES)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan backend: %llu bytes of kernel arguments exceed the "
+                     "%llu-byte argument arena",
+                     (unsigned long long)bytes, (unsigned long long)VK_ARENA_BYTES);
+  DASHI_CALL(vk_cmd(c, &cmd));
+  vk_frame *f = &c->frames[c->cur];
+  if (f->arena_used + bytes > VK_ARENA_BYTES) {
+    DASHI_CALL(vk_submit(c, false));
+    DASHI_CALL(vk_cmd(c, &cmd));
+    f = &c->frames[c->cur];
+  }
+  *host = (char *)f->arena.map + f->arena_used;
+  *addr = f->arena.addr + f->arena_used;
+  f->arena_used += bytes;
+  return 0;
+}
+
+void vk_context_destroy(vk_ctx *c) {
+  if (c->dev) {
+    vkDeviceWaitIdle(c->dev);
+    for (int i = 0; i < VK_FRAMES; i++) {
+      vk_frame *f = &c->frames[i];
+      vk_buffer_destroy(c, &f->arena);
+      if (f->fence) vkDestroyFence(c->dev, f->fence, NULL);
+      if (f->qp) vkDestroyQueryPool(c->dev, f->qp, NULL);
+    }
+    if (c->plan_fence) vkDestroyFence(c->dev, c->plan_fence, NULL);
+    if (c->pool) vkDestroyCommandPool(c->dev, c->pool, NULL);
+    vkDestroyDevice(c->dev, NULL);
+    c->dev = VK_NULL_HANDLE;
+  }
+  if (c->inst) vkDestroyInstance(c->inst, NULL);
+  c->inst = VK_NULL_HANDLE;
+}

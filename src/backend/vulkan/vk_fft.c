@@ -1,0 +1,387 @@
+/* Forward/inverse FFTs with VkFFT (the configure-time patched copy of Debian's 1.2.26 header).
+ *
+ * One rank: 2D R2C/C2R plans reading the input field chunk and writing the output field chunk
+ * (isInputFormatted/isOutputFormatted) with the shared `work` buffer as VkFFT's internal buffer,
+ * so the input of either direction is preserved and no copy is made. The spectral field keeps
+ * VkFFT's native layout [kx column][ky = 0..N/2]. Offsets are given at launch (push constants in
+ * VkFFT), so one plan serves every field of a chunk pair without touching a descriptor set; a
+ * batch of neighbouring fields is one launch (numberBatches, batch stride = slot size).
+ * Normalization: forward unnormalized, inverse 1/N^2 (VkFFT `normalize`), SPEC §2.
+ *
+ * Several ranks (slab layout of grid.h): batched 1D R2C along y on the local rows, pack into a
+ * host-visible buffer, MPI_Alltoall (all fields of the call in one exchange), unpack into
+ * ky-major rows, batched 1D C2C along x, copy into the fields; the inverse runs backwards. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashi/error.h"
+#include "dashi/log.h"
+#include "vk_internal.h"
+#include "vkFFT.h"
+
+typedef enum { PLAN_FWD2D, PLAN_INV2D, PLAN_R2C1D, PLAN_C2R1D, PLAN_C2C1D } plan_kind;
+
+struct vk_plan {
+  plan_kind kind;
+  int n;
+  const vk_chunk *rc, *sc;
+  VkFFTApplication app;
+  uint64_t in_size, out_size, buf_size, temp_size;
+  vk_plan *next;
+};
+
+static const char *plan_name(plan_kind k) {
+  static const char *n[] = {"2D R2C forward", "2D C2R inverse", "1D R2C along y", "1D C2R along y",
+                            "1D C2C along x"};
+  return n[k];
+}
+
+int vk_fft_version(void) {
+  return VkFFTGetVersion();
+}
+
+int vk_fft_init(vk_ctx *c) {
+  const dashi_grid *g = c->g;
+  VkDeviceSize cs = 2 * c->rsize, H1 = (VkDeviceSize)g->N / 2 + 1;
+  VkDeviceSize per = g->size == 1 ? (VkDeviceSize)g->N * H1 * cs : (VkDeviceSize)g->nx * H1 * cs;
+  VkDeviceSize fit = c->max_range / per;
+  c->max_batch = fit < VK_MAX_BATCH ? (int)fit : VK_MAX_BATCH;
+  if (c->max_batch < 1)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s': the FFT work area of N=%d exceeds "
+                     "the largest buffer the device allows",
+                     c->device_index, c->device_name, g->N);
+  if (!glslang_initialize_process())
+    return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: glslang (VkFFT's shader compiler) failed "
+                                       "to initialize");
+  c->glslang_ready = true;
+  DASHI_CALL(vk_buffer_create(c, per * c->max_batch, false, &c->work, "FFT work"));
+  /* VkFFT's temporary buffer for multi-pass (four-step) transforms of large N, shared by every
+   * plan (VkFFT would otherwise allocate one per plan) */
+  DASHI_CALL(vk_buffer_create(c, per * c->max_batch, false, &c->temp, "FFT temporary"));
+  if (g->size > 1) {
+    VkDeviceSize kbytes = (VkDeviceSize)g->nky * g->N * cs * c->max_batch;
+    VkDeviceSize xbytes = (VkDeviceSize)g->nx * (g->N / 2) * cs * c->max_batch;
+    DASHI_CALL(vk_buffer_create(c, kbytes, false, &c->work_k, "FFT work (ky rows)"));
+    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
+    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
+  }
+  return 0;
+}
+
+void vk_fft_destroy(vk_ctx *c) {
+  for (vk_plan *p = c->plans, *nx; p; p = nx) {
+    nx = p->next;
+    deleteVkFFT(&p->app);
+    free(p);
+  }
+  c->plans = NULL;
+  vk_buffer_destroy(c, &c->work);
+  vk_buffer_destroy(c, &c->temp);
+  vk_buffer_destroy(c, &c->work_k);
+  vk_buffer_destroy(c, &c->send);
+  vk_buffer_destroy(c, &c->recv);
+  if (c->glslang_ready) glslang_finalize_process();
+  c->glslang_ready = false;
+}
+
+static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const vk_chunk *sc,
+                     vk_plan **out) {
+  const dashi_grid *g = c->g;
+  uint64_t N = (uint64_t)g->N, H1 = N / 2 + 1, rs = c->rsize, cs = 2 * rs;
+  vk_plan *p = calloc(1, sizeof *p);
+  p->kind = kind, p->n = n, p->rc = rc, p->sc = sc;
+  VkFFTConfiguration f = {0};
+  f.physicalDevice = &c->phys;
+  f.device = &c->dev;
+  f.queue = &c->queue;
+  f.commandPool = &c->pool;
+  f.fence = &c->plan_fence;
+  f.isCompilerInitialized = 1;
+  f.doublePrecision = c->f64;
+  f.specifyOffsetsAtLaunch = 1;
+  f.size[0] = N;
+  p->buf_size = kind == PLAN_C2C1D ? c->work_k.size : c->work.size;
+  f.buffer = kind == PLAN_C2C1D ? &c->work_k.buf : &c->work.buf;
+  f.bufferSize = &p->buf_size;
+  p->temp_size = c->temp.size; /* >= work_k too: nx (N/2+1) >= nky N */
+  f.userTempBuffer = 1;
+  f.tempBuffer = &c->temp.buf;
+  f.tempBufferSize = &p->temp_size;
+  if (kind == PLAN_FWD2D || kind == PLAN_INV2D) {
+    uint64_t rslot = rc->slot_bytes / rs, sslot = sc->slot_bytes / cs;
+    const vk_chunk *in = kind == PLAN_FWD2D ? rc : sc, *outc = kind == PLAN_FWD2D ? sc : rc;
+    f.FFTdim = 2;
+    f.size[1] = N;
+    f.performR2C = 1;
+    f.numberBatches = (uint64_t)n;
+    f.bufferStride[0] = H1, f.bufferStride[1] = N * H1, f.bufferStride[2] = N * H1;
+    f.isInputFormatted = 1;
+    f.isOutputFormatted = 1;
+    p->in_size = in->b.size, p->out_size = outc->b.size;
+    f.inputBuffer = (VkBuffer *)&in->b.buf;
+    f.outputBuffer = (VkBuffer *)&outc->b.buf;
+    f.inputBufferSize = &p->in_size;
+    f.outputBufferSize = &p->out_size;
+    uint64_t rstr[3] = {N, N * N, rslot}, sstr[3] = {H1, N * H1, sslot};
+    memcpy(f.inputBufferStride, kind == PLAN_FWD2D ? rstr : sstr, sizeof rstr);
+    memcpy(f.outputBufferStride, kind == PLAN_FWD2D ? sstr : rstr, sizeof rstr);
+    if (kind == PLAN_FWD2D)
+      f.makeForwardPlanOnly = 1;
+    else
+      f.makeInversePlanOnly = 1, f.normalize = 1;
+  } else if (kind == PLAN_R2C1D || kind == PLAN_C2R1D) {
+    /* the real rows are the formatted input (forward) or output (inverse); the complex rows
+     * [f][i][ky] live in `work` */
+    f.FFTdim = 1;
+    f.performR2C = 1;
+    f.numberBatches = (uint64_t)g->nx;
+    f.bufferStride[0] = f.bufferStride[1] = f.bufferStride[2] = H1;
+    p->in_size = rc->b.size;
+    if (kind == PLAN_R2C1D) {
+      f.isInputFormatted = 1;
+      f.inputBuffer = (VkBuffer *)&rc->b.buf;
+      f.inputBufferSize = &p->in_size;
+      f.inputBufferStride[0] = f.inputBufferStride[1] = f.inputBufferStride[2] = N;
+      f.makeForwardPlanOnly = 1;
+    } else {
+      f.isOutputFormatted = 1;
+      f.outputBuffer = (VkBuffer *)&rc->b.buf;
+      f.outputBufferSize = &p->in_size;
+      f.outputBufferStride[0] = f.outputBufferStride[1] = f.outputBufferStride[2] = N;
+      f.makeInversePlanOnly = 1;
+      f.normalize = 1;
+    }
+  } else {
+    f.FFTdim = 1;
+    f.numberBatches = (uint64_t)g->nky;
+    f.bufferStride[0] = f.bufferStride[1] = f.bufferStride[2] = N;
+    f.normalize = 1;
+  }
+  VkFFTResult r = initializeVkFFT(&p->app, f);
+  if (r != VKFFT_SUCCESS) {
+    free(p);
+    return dashi_err(
+        DASHI_ERR_DEVICE,
+        "Vulkan device %d '%s': VkFFT could not make the %s plan (N=%d, batch %d, %s): "
+        "VkFFT error %d",
+        c->device_index, c->device_name, plan_name(kind), g->N, n, c->f64 ? "double" : "single",
+        (int)r);
+  }
+  p->next = c->plans;
+  c->plans = p;
+  *out = p;
+  return 0;
+}
+
+static int get_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const vk_chunk *sc,
+                    vk_plan **out) {
+  for (vk_plan *p = c->plans; p; p = p->next)
+    if (p->kind == kind && p->n == n && p->rc == rc && p->sc == sc) return *out = p, 0;
+  return make_plan(c, kind, n, rc, sc, out);
+}
+
+static int launch(vk_ctx *c, vk_plan *p, int inverse, uint64_t buf_off, uint64_t in_off,
+                  uint64_t out_off) {
+  VkCommandBuffer cmd;
+  DASHI_CALL(vk_cmd(c, &cmd));
+  vk_barrier(c, cmd);
+  VkFFTLaunchParams lp = {0};
+  lp.commandBuffer = &cmd;
+  lp.bufferOffset = buf_off;
+  lp.inputBufferOffset = in_off;
+  lp.outputBufferOffset = out_off;
+  VkFFTResult r = VkFFTAppend(&p->app, inverse, &lp);
+  if (r != VKFFT_SUCCESS)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s': VkFFT %s launch (N=%d) failed: "
+                     "VkFFT error %d",
+                     c->device_index, c->device_name, plan_name(p->kind), c->g->N, (int)r);
+  return vk_count(c, inverse == 1 ? PROF_FFT_INV : PROF_FFT_FWD);
+}
+
+/* length of the run of fields from i on that are slot neighbours in one chunk, in both lists */
+static int run_length(const vk_ctx *c, int n, dashi_field *const *a, dashi_field *const *b, int i) {
+  int len = 1;
+  while (i + len < n && len < c->max_batch) {
+    const vk_field *a0 = VKF(a[i]), *b0 = VKF(b[i]), *an = VKF(a[i + len]), *bn = VKF(b[i + len]);
+    if (an->chunk != a0->chunk || bn->chunk != b0->chunk || an->slot != a0->slot + len ||
+        bn->slot != b0->slot + len)
+      break;
+    len++;
+  }
+  return len;
+}
+
+static int forward_2d(vk_ctx *c, int n, dashi_field *const *real, dashi_field *const *spec) {
+  for (int i = 0; i < n;) {
+    int len = run_length(c, n, real, spec, i);
+    const vk_field *r = VKF(real[i]), *s = VKF(spec[i]);
+    vk_plan *p;
+    DASHI_CALL(get_plan(c, PLAN_FWD2D, len, r->chunk, s->chunk, &p));
+    DASHI_CALL(launch(c, p, -1, 0, r->offset, s->offset));
+    DASHI_CALL(vk_zero_nyquist(c, s->addr, len, s->chunk->slot_bytes));
+    i += len;
+  }
+  return 0;
+}
+
+static int inverse_2d(vk_ctx *c, int n, dashi_field *const *spec, dashi_field *const *real) {
+  for (int i = 0; i < n;) {
+    int len = run_length(c, n, real, spec, i);
+    const vk_field *r = VKF(real[i]), *s = VKF(spec[i]);
+    vk_plan *p;
+    DASHI_CALL(get_plan(c, PLAN_INV2D, len, r->chunk, s->chunk, &p));
+    DASHI_CALL(launch(c, p, 1, 0, s->offset, r->offset));
+    i += len;
+  }
+  return 0;
+}
+
+static int copy_region(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize d0,
+                       VkDeviceSize n) {
+  VkCommandBuffer cmd;
+  DASHI_CALL(vk_cmd(c, &cmd));
+  vk_barrier(c, cmd);
+  VkBufferCopy r = {.srcOffset = so, .dstOffset = d0, .size = n};
+  vkCmdCopyBuffer(cmd, src, dst, 1, &r);
+  return vk_count(c, PROF_COPY);
+}
+
+static int alltoall(vk_ctx *c, int nf) {
+  const dashi_grid *g = c->g;
+  DASHI_CALL(vk_sync(c));
+  int cnt = 2 * nf * g->nx * g->nky;
+  PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
+  DASHI_MPI(MPI_Alltoall(c->send.map, cnt, c->f64 ? MPI_DOUBLE : MPI_FLOAT, c->recv.map, cnt,
+                         c->f64 ? MPI_DOUBLE : MPI_FLOAT, g->comm));
+  PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
+  return 0;
+}
+
+static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDeviceAddress dst,
+                         int nf, uint32_t last, uint64_t total) {
+  pc_init(p, c);
+  pc_addr(p, src);
+  pc_addr(p, dst);
+  pc_u32(p, (uint32_t)nf);
+  pc_u32(p, (uint32_t)c->g->nx);
+  pc_u32(p, (uint32_t)c->g->nky);
+  pc_u32(p, last);
+  pc_u32(p, (uint32_t)total);
+}
+
+static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field *const *spec) {
+  const dashi_grid *g = c->g;
+  uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1;
+  uint64_t xrow = (uint64_t)g->nx * H1 * cs, krow = (uint64_t)g->nky * g->N * cs;
+  uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
+  vk_pc p;
+  for (int f = 0; f < nf; f++) {
+    const vk_field *r = VKF(real[f]);
+    vk_plan *pl;
+    DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, r->chunk, NULL, &pl));
+    DASHI_CALL(launch(c, pl, -1, f * xrow, r->offset, 0));
+  }
+  pc_transpose(&p, c, c->work.addr, c->send.addr, nf, (uint32_t)H1, total);
+  DASHI_CALL(vk_dispatch(c, PIPE_TR_FWD_PACK, &p, total));
+  DASHI_CALL(alltoall(c, nf));
+  pc_transpose(&p, c, c->recv.addr, c->work_k.addr, nf, (uint32_t)g->N, total);
+  DASHI_CALL(vk_dispatch(c, PIPE_TR_FWD_UNPACK, &p, total));
+  vk_plan *cx;
+  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, NULL, NULL, &cx));
+  for (int f = 0; f < nf; f++) {
+    const vk_field *s = VKF(spec[f]);
+    DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
+    DASHI_CALL(copy_region(c, c->work_k.buf, f * krow, s->chunk->b.buf, s->offset, krow));
+    DASHI_CALL(vk_zero_nyquist(c, s->addr, 1, s->chunk->slot_bytes));
+  }
+  return 0;
+}
+
+static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field *const *real) {
+  const dashi_grid *g = c->g;
+  uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1;
+  uint64_t xrow = (uint64_t)g->nx * H1 * cs, krow = (uint64_t)g->nky * g->N * cs;
+  uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
+  vk_pc p;
+  vk_plan *cx;
+  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, NULL, NULL, &cx));
+  for (int f = 0; f < nf; f++) {
+    const vk_field *s = VKF(spec[f]);
+    DASHI_CALL(copy_region(c, s->chunk->b.buf, s->offset, c->work_k.buf, f * krow, krow));
+    DASHI_CALL(launch(c, cx, 1, f * krow, 0, 0));
+  }
+  pc_transpose(&p, c, c->work_k.addr, c->send.addr, nf, (uint32_t)g->N, total);
+  DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_PACK, &p, total));
+  DASHI_CALL(alltoall(c, nf));
+  pc_transpose(&p, c, c->recv.addr, c->work.addr, nf, (uint32_t)H1, total);
+  DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_UNPACK, &p, total + (uint64_t)nf * g->nx));
+  for (int f = 0; f < nf; f++) {
+    const vk_field *r = VKF(real[f]);
+    vk_plan *pl;
+    DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, r->chunk, NULL, &pl));
+    DASHI_CALL(launch(c, pl, 1, f * xrow, 0, r->offset));
+  }
+  return 0;
+}
+
+int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec) {
+  vk_ctx *c = VKX(b);
+  if (c->g->size == 1) return forward_2d(c, n, real, spec);
+  for (int i = 0; i < n; i += c->max_batch)
+    DASHI_CALL(forward_slab(c, n - i < c->max_batch ? n - i : c->max_batch, real + i, spec + i));
+  return 0;
+}
+
+int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real) {
+  vk_ctx *c = VKX(b);
+  if (c->g->size == 1) return inverse_2d(c, n, spec, real);
+  for (int i = 0; i < n; i += c->max_batch)
+    DASHI_CALL(inverse_slab(c, n - i < c->max_batch ? n - i : c->max_batch, spec + i, real + i));
+  return 0;
+}
+
+/* GPU time of one forward and one inverse transform of one field (mean over reps launches in
+ * one command buffer, between two timestamps) */
+int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]) {
+  vk_ctx *c = VKX(b);
+  if (c->g->size != 1) return dashi_err(DASHI_ERR_USAGE, "vk_fft_time: one rank only");
+  VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                              .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                              .queryCount = 2};
+  VkQueryPool qp;
+  VkResult vr = vkCreateQueryPool(c->dev, &qi, NULL, &qp);
+  if (vr != VK_SUCCESS) return vk_fail(c, "vkCreateQueryPool", vr);
+  const vk_field *r = VKF(real), *s = VKF(spec);
+  int rc = 0;
+  for (int dir = 0; dir < 2 && !rc; dir++) {
+    vk_plan *p;
+    VkCommandBuffer cmd;
+    rc = get_plan(c, dir ? PLAN_INV2D : PLAN_FWD2D, 1, r->chunk, s->chunk, &p);
+    if (!rc) rc = vk_sync(c);
+    if (!rc) rc = vk_cmd(c, &cmd);
+    if (rc) break;
+    vkCmdResetQueryPool(cmd, qp, 0, 2);
+    vk_barrier(c, cmd);
+    vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, qp, 0);
+    for (int i = 0; i < reps && !rc; i++)
+      rc = dir ? launch(c, p, 1, 0, s->offset, r->offset)
+               : launch(c, p, -1, 0, r->offset, s->offset);
+    if (!rc) rc = vk_cmd(c, &cmd); /* a long run may have been flushed into a new buffer */
+    if (rc) break;
+    vk_barrier(c, cmd);
+    vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 1);
+    rc = vk_sync(c);
+    uint64_t ts[2];
+    vr = rc ? VK_SUCCESS
+            : vkGetQueryPoolResults(c->dev, qp, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                    VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (vr != VK_SUCCESS) rc = vk_fail(c, "vkGetQueryPoolResults", vr);
+    if (!rc) ms[dir] = (double)(ts[1] - ts[0]) * c->props.limits.timestampPeriod * 1e-6 / reps;
+  }
+  vkDestroyQueryPool(c->dev, qp, NULL);
+  return rc;
+}

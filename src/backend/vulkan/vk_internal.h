@@ -1,0 +1,243 @@
+/* Vulkan backend internals (src/backend/vulkan): context and device, command recording, field
+ * pools, pipelines, VkFFT plans, distributed transposes.
+ *
+ * Execution model: every op records its dispatches (and VkFFT launches) into the current command
+ * buffer with a memory barrier before each, and returns; ops that hand data to the host
+ * (reductions, *_get) and `sync` submit and wait on one fence. A whole right-hand side, a whole
+ * RK step, or many steps thus go to the GPU in one submit. Nothing is allocated and no
+ * descriptor set is written inside a time step: shaders reach buffers through buffer device
+ * addresses in push constants, VkFFT plans are made on first use (per batch size and buffer pair)
+ * and take buffer offsets at launch.
+ *
+ * Fields live in device-local "chunks": one VkBuffer holds up to VK_CHUNK_SLOTS fields of one
+ * kind at a fixed slot size, so fields created one after another sit at equal spacing and a
+ * batch of them is one batched VkFFT launch. */
+#ifndef DASHI_VK_INTERNAL_H
+#define DASHI_VK_INTERNAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#include "dashi/backend.h"
+
+#define VK_FRAMES           3
+#define VK_ARENA_BYTES      ((VkDeviceSize)1 << 20)
+#define VK_WG               256u
+#define VK_MAX_GROUPS       65535u
+#define VK_PC_BYTES         128u
+#define VK_CHUNK_SLOTS      16
+#define VK_MAX_BATCH        8
+#define VK_FLUSH_DISPATCHES 512 /* commands per submit before a flush without waiting */
+#define VK_PROF_QUERIES     (VK_FLUSH_DISPATCHES + 8)
+#define VK_STAGING_BYTES    ((VkDeviceSize)64 << 20)
+
+typedef enum {
+  PIPE_SPEC_DERIVE,
+  PIPE_NONLINEAR,
+  PIPE_TENDENCY,
+  PIPE_LINCOMB,
+  PIPE_FILTER,
+  PIPE_ZERO_NYQ,
+  PIPE_RING,
+  PIPE_TR_FWD_PACK,
+  PIPE_TR_FWD_UNPACK,
+  PIPE_TR_INV_PACK,
+  PIPE_TR_INV_UNPACK,
+  PIPE_DOT,
+  PIPE_MOMENTS,
+  PIPE_MAXABS,
+  PIPE_FINAL,
+  PIPE_SHELLS,
+  PIPE_COUNT
+} vk_pipe_id;
+
+/* profile labels: the pipelines, then the other kinds of command */
+enum { PROF_FFT_FWD = PIPE_COUNT, PROF_FFT_INV, PROF_COPY, PROF_FILL, PROF_COUNT };
+
+typedef struct {
+  VkBuffer buf;
+  VkDeviceMemory mem;
+  VkDeviceAddress addr;
+  VkDeviceSize size;
+  void *map; /* host-visible buffers only */
+} vk_buffer;
+
+typedef struct vk_chunk {
+  vk_buffer b;
+  dashi_field_kind kind;
+  VkDeviceSize slot_bytes;
+  int nslots, id;
+  bool used[VK_CHUNK_SLOTS];
+} vk_chunk;
+
+typedef struct {
+  vk_chunk *chunk;
+  int slot;
+  VkDeviceSize offset; /* bytes into chunk */
+  VkDeviceAddress addr;
+} vk_field;
+
+typedef struct {
+  VkCommandBuffer cmd;
+  VkFence fence;
+  bool recording, submitted;
+  vk_buffer arena; /* host-visible per-frame argument arena (ring-kick values) */
+  VkDeviceSize arena_used;
+  int ncmds;
+  VkQueryPool qp; /* DASHI_VK_PROFILE: one timestamp after every command */
+  uint32_t nq;
+  uint8_t label[VK_PROF_QUERIES];
+} vk_frame;
+
+/* spectral layout as the shaders see it (common.glsl) */
+typedef struct {
+  uint32_t N, nrows, nky, ky0, kyfast;
+  uint32_t count; /* complex elements stored = nrows * N */
+} vk_layout;
+
+typedef struct vk_plan vk_plan;
+
+typedef struct {
+  const dashi_grid *g;
+  bool f64;     /* field precision */
+  bool acc64;   /* device has shaderFloat64: reductions accumulate in double */
+  size_t rsize; /* bytes per real */
+  /* device */
+  VkInstance inst;
+  VkPhysicalDevice phys;
+  VkPhysicalDeviceProperties props;
+  VkPhysicalDeviceMemoryProperties memprops;
+  VkDevice dev;
+  VkQueue queue;
+  uint32_t qfam;
+  int device_index, device_count;
+  char device_name[256];
+  VkDeviceSize max_range; /* largest buffer a VkFFT descriptor may cover */
+  /* recording */
+  VkCommandPool pool;
+  vk_frame frames[VK_FRAMES];
+  int cur;
+  VkFence plan_fence; /* VkFFT's own submits during plan creation */
+  /* pipelines */
+  VkPipelineLayout layout;
+  VkPipeline pipes[PIPE_COUNT];
+  /* buffers */
+  vk_buffer partials;   /* device-local reduction partials */
+  vk_buffer results;    /* host-visible reduction results */
+  vk_buffer staging;    /* host-visible get/put staging */
+  vk_buffer work;       /* VkFFT scratch: 2D (one rank) or x-rows [f][i][ky] (several ranks) */
+  vk_buffer temp;       /* VkFFT's temporary buffer (multi-pass transforms of large N) */
+  vk_buffer work_k;     /* several ranks: ky-rows [f][a][x] */
+  vk_buffer send, recv; /* several ranks: host-visible transpose buffers */
+  vk_buffer dtab;       /* exp dealiasing table (created on first use) */
+  dashi_dealias dtab_for;
+  bool have_dtab;
+  /* fields */
+  vk_layout lay;
+  VkDeviceSize real_bytes, spec_bytes; /* one field, unpadded */
+  vk_chunk *chunks[256];
+  int nchunks;
+  int max_batch; /* fields per batched transform */
+  /* transforms */
+  vk_plan *plans;
+  bool glslang_ready;
+  int64_t submits;
+  /* GPU time per kind of command (DASHI_VK_PROFILE=1) */
+  bool prof;
+  double prof_ms[PROF_COUNT];
+  int64_t prof_n[PROF_COUNT];
+} vk_ctx;
+
+#define VKX(b) ((vk_ctx *)(b)->impl)
+#define VKF(f) ((vk_field *)(f)->data)
+
+/* ---- vk_context.c ---- */
+const char *vk_result_name(VkResult r);
+/* DASHI_ERR_DEVICE with the device and the stage named */
+int vk_fail(vk_ctx *c, const char *stage, VkResult r);
+int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg);
+void vk_context_destroy(vk_ctx *c);
+int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
+void vk_buffer_destroy(vk_ctx *c, vk_buffer *b);
+/* the command buffer being recorded (begun on demand) */
+int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd);
+/* a full memory barrier (compute + transfer + host) before the next command */
+void vk_barrier(vk_ctx *c, VkCommandBuffer cmd);
+/* host-visible bytes that stay valid until the frame that uses them has completed */
+int vk_arena(vk_ctx *c, VkDeviceSize bytes, void **host, VkDeviceAddress *addr);
+/* submit what has been recorded; wait = block until the GPU is idle */
+int vk_submit(vk_ctx *c, bool wait);
+int vk_sync(vk_ctx *c);
+/* count a recorded command of kind `label` (profile); flushes (without waiting) past
+ * VK_FLUSH_DISPATCHES */
+int vk_count(vk_ctx *c, int label);
+const char *vk_prof_name(int label);
+
+/* ---- vk_pipelines.c ---- */
+typedef struct {
+  uint8_t b[VK_PC_BYTES];
+  uint32_t n;
+  bool f64;
+  bool overflow;
+} vk_pc;
+void pc_init(vk_pc *p, const vk_ctx *c);
+void pc_addr(vk_pc *p, VkDeviceAddress a);
+void pc_real(vk_pc *p, double x); /* REAL: double or float per field precision */
+void pc_u32(vk_pc *p, uint32_t x);
+void pc_layout(vk_pc *p, const vk_layout *l, bool with_nky);
+int vk_pipelines_create(vk_ctx *c);
+void vk_pipelines_destroy(vk_ctx *c);
+/* record a dispatch over `count` elements (grid-stride; never zero workgroups) */
+int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
+/* exactly `groups` workgroups */
+int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups);
+uint32_t vk_groups_for(uint64_t count);
+
+/* ---- vk_fields.c ---- */
+int vk_field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **f);
+void vk_field_destroy(dashi_backend *b, dashi_field *f);
+void vk_chunks_destroy(vk_ctx *c);
+/* bytes of one field of this kind (unpadded) */
+VkDeviceSize vk_field_bytes(const vk_ctx *c, dashi_field_kind kind);
+int vk_spec_get(dashi_backend *b, const dashi_field *f, double *canon);
+int vk_spec_put(dashi_backend *b, dashi_field *f, const double *canon);
+int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab);
+int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab);
+/* host bytes -> device buffer through the staging buffer (submits and waits) */
+int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, const void *host);
+/* zero the Nyquist modes of n fields equally spaced from `first` (slot spacing) */
+int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride_bytes);
+
+/* ---- vk_fft.c ---- */
+int vk_fft_init(vk_ctx *c);
+int vk_fft_version(void); /* VkFFTGetVersion(): 10226 = 1.2.26 */
+void vk_fft_destroy(vk_ctx *c);
+int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec);
+int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real);
+/* one transform of one field repeated `reps` times, timed on the GPU (benchmarks); ms each */
+int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
+
+/* ---- vk_ops.c ---- */
+int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
+                   dashi_field *const *dst);
+int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,
+                 dashi_field *const *out, double *nu_t_mean);
+int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *p, const dashi_field *w,
+                     const dashi_field *adv, const dashi_field *q1, const dashi_field *q2,
+                     const dashi_field *force, dashi_field *rhs);
+int vk_spec_lincomb(dashi_backend *b, dashi_field *dst, int n, const double *c,
+                    dashi_field *const *src);
+int vk_spec_filter(dashi_backend *b, const dashi_dealias *d, dashi_field *f);
+int vk_spec_ring_kick(dashi_backend *b, uint64_t seed, int64_t step, double kf, double dk,
+                      double amp, dashi_field *w);
+
+/* ---- vk_reduce.c ---- */
+/* final pass of partials into results[0..ncomp) and host read-back (submits and waits) */
+int vk_reduce_finish(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, double *out);
+int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, double *out);
+int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]);
+int vk_spec_shells(dashi_backend *b, const dashi_field *w, double *Ek);
+int vk_real_maxabs(dashi_backend *b, const dashi_field *f, double *out);
+
+#endif

@@ -1,0 +1,160 @@
+/* Compute pipelines from the embedded SPIR-V (shaders/NAME.comp, compiled by glslc at build time),
+ * one pipeline layout with 128 bytes of push constants and no descriptor set, and the dispatch
+ * helpers. Push constants are packed here in the order and alignment (std430) of the shaders'
+ * `PC` blocks: buffer addresses (8 bytes), REALs (8 or 4), uints (4). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dashi/error.h"
+#include "vk_internal.h"
+
+typedef struct {
+  const char *name;
+  const uint32_t *words;
+  size_t bytes;
+} dashi_spv_blob;
+extern const dashi_spv_blob dashi_spv_blobs[];
+
+static const struct {
+  const char *name;
+  bool reduction; /* has an f32a variant (float accumulators) */
+} shaders[PIPE_COUNT] = {
+    [PIPE_SPEC_DERIVE] = {"spec_derive", false},
+    [PIPE_NONLINEAR] = {"nonlinear", true},
+    [PIPE_TENDENCY] = {"spec_tendency", false},
+    [PIPE_LINCOMB] = {"lincomb", false},
+    [PIPE_FILTER] = {"spec_filter", false},
+    [PIPE_ZERO_NYQ] = {"zero_nyquist", false},
+    [PIPE_RING] = {"ring_kick", false},
+    [PIPE_TR_FWD_PACK] = {"tr_fwd_pack", false},
+    [PIPE_TR_FWD_UNPACK] = {"tr_fwd_unpack", false},
+    [PIPE_TR_INV_PACK] = {"tr_inv_pack", false},
+    [PIPE_TR_INV_UNPACK] = {"tr_inv_unpack", false},
+    [PIPE_DOT] = {"red_dot", true},
+    [PIPE_MOMENTS] = {"red_moments", true},
+    [PIPE_MAXABS] = {"red_maxabs", true},
+    [PIPE_FINAL] = {"red_final", true},
+    [PIPE_SHELLS] = {"shells", true},
+};
+
+void pc_init(vk_pc *p, const vk_ctx *c) {
+  memset(p, 0, sizeof *p);
+  p->f64 = c->f64;
+}
+
+static void pc_put(vk_pc *p, const void *x, uint32_t size) {
+  uint32_t at = (p->n + size - 1) / size * size;
+  if (at + size > VK_PC_BYTES) {
+    p->overflow = true;
+    return;
+  }
+  memcpy(p->b + at, x, size);
+  p->n = at + size;
+}
+
+void pc_addr(vk_pc *p, VkDeviceAddress a) {
+  pc_put(p, &a, 8);
+}
+void pc_u32(vk_pc *p, uint32_t x) {
+  pc_put(p, &x, 4);
+}
+void pc_real(vk_pc *p, double x) {
+  if (p->f64) {
+    pc_put(p, &x, 8);
+  } else {
+    float f = (float)x;
+    pc_put(p, &f, 4);
+  }
+}
+void pc_layout(vk_pc *p, const vk_layout *l, bool with_nky) {
+  pc_u32(p, l->N);
+  pc_u32(p, l->nrows);
+  if (with_nky) pc_u32(p, l->nky);
+  pc_u32(p, l->ky0);
+  pc_u32(p, l->kyfast);
+}
+
+static const dashi_spv_blob *find_blob(const char *name) {
+  for (const dashi_spv_blob *b = dashi_spv_blobs; b->name; b++)
+    if (!strcmp(b->name, name)) return b;
+  return NULL;
+}
+
+int vk_pipelines_create(vk_ctx *c) {
+  VkPushConstantRange pr = {
+      .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PC_BYTES};
+  VkPipelineLayoutCreateInfo li = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                   .pushConstantRangeCount = 1,
+                                   .pPushConstantRanges = &pr};
+  VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
+  if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
+  for (int i = 0; i < PIPE_COUNT; i++) {
+    char name[64];
+    const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
+    snprintf(name, sizeof name, "%s_%s", shaders[i].name, v);
+    const dashi_spv_blob *blob = find_blob(name);
+    if (!blob)
+      return dashi_err(DASHI_ERR_DEVICE,
+                       "Vulkan backend: shader %s.spv is not embedded in this "
+                       "build",
+                       name);
+    VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                   .codeSize = blob->bytes,
+                                   .pCode = blob->words};
+    VkShaderModule mod;
+    char stage[128];
+    snprintf(stage, sizeof stage, "creating the shader module %s", name);
+    r = vkCreateShaderModule(c->dev, &mi, NULL, &mod);
+    if (r != VK_SUCCESS) return vk_fail(c, stage, r);
+    VkComputePipelineCreateInfo pi = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = mod,
+                  .pName = "main"},
+        .layout = c->layout};
+    snprintf(stage, sizeof stage, "creating the compute pipeline %s", name);
+    r = vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &pi, NULL, &c->pipes[i]);
+    vkDestroyShaderModule(c->dev, mod, NULL);
+    if (r != VK_SUCCESS) return vk_fail(c, stage, r);
+  }
+  return 0;
+}
+
+void vk_pipelines_destroy(vk_ctx *c) {
+  if (!c->dev) return;
+  for (int i = 0; i < PIPE_COUNT; i++)
+    if (c->pipes[i]) vkDestroyPipeline(c->dev, c->pipes[i], NULL);
+  if (c->layout) vkDestroyPipelineLayout(c->dev, c->layout, NULL);
+}
+
+const char *vk_prof_name(int label) {
+  static const char *other[] = {"VkFFT forward", "VkFFT inverse", "buffer copies",
+                                "field zero-fill"};
+  return label < PIPE_COUNT ? shaders[label].name : other[label - PIPE_COUNT];
+}
+
+uint32_t vk_groups_for(uint64_t count) {
+  uint64_t g = (count + VK_WG - 1) / VK_WG;
+  if (g > VK_MAX_GROUPS) g = VK_MAX_GROUPS;
+  return g ? (uint32_t)g : 1u;
+}
+
+int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups) {
+  if (p->overflow)
+    return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: push constants of %s exceed %u bytes",
+                     shaders[id].name, VK_PC_BYTES);
+  if (!groups) return 0; /* never dispatch zero workgroups */
+  VkCommandBuffer cmd;
+  DASHI_CALL(vk_cmd(c, &cmd));
+  vk_barrier(c, cmd);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[id]);
+  vkCmdPushConstants(cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VK_PC_BYTES, p->b);
+  vkCmdDispatch(cmd, groups, 1, 1);
+  return vk_count(c, (int)id);
+}
+
+int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
+  if (!count) return 0;
+  return vk_dispatch_groups(c, id, p, vk_groups_for(count));
+}

@@ -1,0 +1,165 @@
+"""The Vulkan backend through the dashi binary (on lavapipe in CI):
+
+- 100 steps of the random-IC Smagorinsky case at N=64: the final state of -backend vulkan on 1 and
+  2 ranks within 1e-10 (double) of the CPU backend, and of each other; single precision too;
+- other configurations (lap form + exp filter + Kolmogorov, SSP-RK3 + ring forcing, RK4 + drag);
+- Taylor-Green exact decay on the GPU backend (1e-10 relative, double);
+- restart CPU -> GPU -> CPU continues within parity tolerance of an uninterrupted CPU run;
+- no Vulkan device (VK_DRIVER_FILES=/nonexistent): clear error and exit status 5, no fallback;
+- `dashi validate` passes, and fails (non-zero exit) beyond its tolerance;
+- `dashi info` lists the Vulkan devices of every rank."""
+import os
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+DEVICE = 5  # DASHI_ERR_DEVICE
+NUMERICS = 4
+
+
+def _env(extra=None):
+    for v in ("DASHI_BIN", "DASHI_MPIEXEC"):
+        if not os.environ.get(v):
+            pytest.fail(f"{v} is not set: run these tests through ctest", pytrace=False)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_odls_base_sigkill_timeout="0")
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    env.update(extra or {})
+    return env
+
+
+def dashi(*args, np=1, cmd="truth", env=None, timeout=300):
+    argv = [os.environ.get("DASHI_MPIEXEC", "mpiexec"), "--oversubscribe", "-n", str(np),
+            os.environ.get("DASHI_BIN", "dashi"), cmd] + [str(a) for a in args]
+    return subprocess.run(argv, capture_output=True, text=True, env=_env(env), timeout=timeout)
+
+
+def run_ok(out, *args, np=1):
+    p = dashi(*args, "-out", out, np=np)
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    return Path(out)
+
+
+def final_state(out):
+    ck = sorted((Path(out) / "checkpoints").glob("ckpt_*.h5"))[-1]
+    with h5py.File(ck, "r") as f:
+        return f["/omega_hat"][()], int(f.attrs["step"])
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b), np.abs(a - b).max() / np.abs(b).max()
+
+
+CASE = ["-N", 64, "-steps", 100, "-stats_every", 50, "-snapshot_every", 0, "-spectra_every", 0,
+        "-checkpoint_every", 0, "-progress_every", 0]
+
+
+@pytest.fixture(scope="module")
+def cpu_run(tmp_path_factory):
+    return final_state(run_ok(tmp_path_factory.mktemp("cpu") / "run", *CASE, "-backend", "cpu"))
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+def test_smagorinsky_run_matches_cpu(cpu_run, tmp_path, np_):
+    w, step = final_state(run_ok(tmp_path / "gpu", *CASE, "-backend", "vulkan", np=np_))
+    ref, rstep = cpu_run
+    assert step == rstep == 100
+    l2, mx = rel(w, ref)
+    assert l2 <= 1e-10 and mx <= 1e-10, f"vulkan np={np_} vs cpu after 100 steps: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+def test_one_and_two_ranks_agree(tmp_path):
+    w1, _ = final_state(run_ok(tmp_path / "g1", *CASE, "-backend", "vulkan", np=1))
+    w2, _ = final_state(run_ok(tmp_path / "g2", *CASE, "-backend", "vulkan", np=2))
+    l2, mx = rel(w2, w1)
+    assert l2 <= 1e-10 and mx <= 1e-10, f"vulkan 2 ranks vs 1 rank: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+def test_single_precision_run_matches_cpu(tmp_path):
+    args = CASE + ["-precision", "single"]
+    w, _ = final_state(run_ok(tmp_path / "gpu", *args, "-backend", "vulkan"))
+    ref, _ = final_state(run_ok(tmp_path / "cpu", *args, "-backend", "cpu"))
+    l2, mx = rel(w, ref)
+    assert l2 <= 1e-5 and mx <= 1e-5, f"single precision: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+@pytest.mark.parametrize("extra", [
+    ["-sgs_form", "lap", "-dealias", "exp", "-forcing", "kolmogorov", "-kf", 3],
+    ["-ts", "ssprk3", "-forcing", "ring", "-seed", 5],
+    ["-ts", "rk4", "-sgs", "none", "-drag", 0.1],
+], ids=["lap-exp-kolmogorov", "ssprk3-ring", "rk4-drag"])
+def test_configurations_match_cpu(tmp_path, extra):
+    args = ["-N", 32, "-steps", 40, "-stats_every", 20, "-snapshot_every", 0, "-checkpoint_every", 0,
+            "-progress_every", 0] + extra
+    w, _ = final_state(run_ok(tmp_path / "gpu", *args, "-backend", "vulkan", np=2))
+    ref, _ = final_state(run_ok(tmp_path / "cpu", *args, "-backend", "cpu"))
+    l2, mx = rel(w, ref)
+    assert l2 <= 1e-10 and mx <= 1e-10, f"{extra}: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+def test_taylor_green_decay_on_gpu(tmp_path, np_):
+    nu, dt, steps, k = 0.01, 0.01, 200, 2
+    out = run_ok(tmp_path / "tg", "-backend", "vulkan", "-N", 32, "-ic", "taylor_green", "-tg_k", k,
+                 "-sgs", "none", "-nu0", nu, "-dt", dt, "-steps", steps, "-ts", "rk4",
+                 "-snapshot_every", steps, "-stats_every", 100, "-progress_every", 0, np=np_)
+    with h5py.File(out / "truth.h5", "r") as f:
+        w, t = f["/snapshots/omega"][-1], float(f["/snapshots/time"][-1])
+    x = np.arange(32) * 2 * np.pi / 32
+    exact = 2 * k * np.sin(k * x)[:, None] * np.sin(k * x)[None, :] * np.exp(-2 * nu * k * k * t)
+    err = np.abs(w - exact).max() / np.abs(exact).max()
+    assert abs(t - steps * dt) < 1e-12
+    assert err <= 1e-10, f"Taylor-Green on the GPU backend: {err:.2e} from the exact decay"
+
+
+def test_restart_cpu_gpu_cpu(tmp_path):
+    base = ["-N", 32, "-dt", 0.01, "-forcing", "ring", "-seed", 3, "-stats_every", 10,
+            "-snapshot_every", 0, "-spectra_every", 0, "-checkpoint_every", 0, "-progress_every", 0]
+    straight, _ = final_state(run_ok(tmp_path / "straight", *base, "-steps", 60, "-backend", "cpu"))
+    a = run_ok(tmp_path / "a", *base, "-steps", 20, "-backend", "cpu")
+    b = run_ok(tmp_path / "b", "-restart", a / "checkpoints" / "ckpt_00000020.h5", "-steps", 40,
+               "-backend", "vulkan", "-checkpoint_every", 0, np=2)
+    c = run_ok(tmp_path / "c", "-restart", b / "checkpoints" / "ckpt_00000040.h5", "-steps", 60,
+               "-backend", "cpu", "-checkpoint_every", 0)
+    w, step = final_state(c)
+    assert step == 60
+    with h5py.File(b / "truth.h5", "r") as f:
+        impl = f.attrs["implementation_spec"]
+    assert "vulkan" in str(impl), "the middle leg did not run on the Vulkan backend"
+    l2, mx = rel(w, straight)
+    assert l2 <= 1e-10 and mx <= 1e-10, f"CPU->GPU->CPU restart vs straight CPU: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+@pytest.mark.parametrize("cmd", ["truth", "validate"])
+def test_no_device_is_a_clear_error(tmp_path, cmd):
+    args = ["-backend", "vulkan", "-N", 32, "-steps", 2] + (["-out", tmp_path / "x"] if cmd == "truth" else [])
+    p = dashi(*args, cmd=cmd, env={"VK_DRIVER_FILES": "/nonexistent/icd.json"})
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    assert err and "no Vulkan device" in err[0] and "never falls back" in err[0], p.stderr
+    assert "finished" not in p.stdout
+    assert not (tmp_path / "x" / "truth.h5").exists()
+
+
+def test_validate_passes(tmp_path):
+    p = dashi("-N", 32, "-validate_steps", 10, "-forcing", "kolmogorov", cmd="validate", np=2)
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    for term in ("adv", "sgs", "linear", "force", "rhs", "omega"):
+        assert any(l.split()[:1] == [term] and l.rstrip().endswith("ok") for l in p.stdout.splitlines()), p.stdout
+    assert "all comparisons within tolerance" in p.stdout
+
+
+def test_validate_fails_beyond_tolerance(tmp_path):
+    p = dashi("-N", 32, "-validate_steps", 2, "-validate_tol", 1e-30, cmd="validate")
+    assert p.returncode == NUMERICS, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "beyond tolerance" in p.stderr and "FAIL" in p.stdout
+
+
+def test_info_lists_devices():
+    p = dashi(cmd="info", np=2)
+    assert p.returncode == 0, p.stderr
+    lines = [l for l in p.stdout.splitlines() if l.strip().startswith("rank ")]
+    assert len(lines) == 2 and all("vulkan: [0]" in l for l in lines), p.stdout
