@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "dashi/signals.h"
 #include "dashi/error.h"
 #include "dashi/io.h"
 #include "dashi/log.h"
@@ -501,6 +502,9 @@ static int merge_manifest(const run_plan *rp, const double *sum) {
 }
 
 int dashi_cmd_run(MPI_Comm world, dashi_options *o) {
+  /* every rank: a stop signal (Slurm time limit) must not kill a proxy rank; the LES group acts
+   * on it at its next step boundary and the proxy group finishes with what it has received */
+  dashi_signals_install();
   run_plan rp;
   memset(&rp, 0, sizeof rp);
   DASHI_CALL(plan_run(world, o, &rp));
