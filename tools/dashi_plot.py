@@ -189,6 +189,35 @@ def cmd_triptych(a):
     triptych(truth, dec, a.output or default_out(a.decoded, "triptych"), title)
 
 
+def cmd_proxy(a):
+    """Scores of a proxy file vs lead time (member mean and spread, baselines) and, with
+    -save_decoded, the truth | decoded (member 0) | error triptych at the last score time."""
+    with open_truth(a.proxy) as f:
+        step = read(f, "/ensemble/step")
+        start = attr(f["/ensemble"], "start_step", step[0])
+        lead = step - start
+        fig, axs = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+        for ax, name, label in zip(axs, ("rel_l2", "corr"), ("relative L2 error", "correlation")):
+            sc = read(f, f"/ensemble/scores/{name}")  # [M, Ts]
+            mean = sc.mean(axis=0)
+            ax.fill_between(lead, sc.min(axis=0), sc.max(axis=0), alpha=0.25, label="members (range)")
+            ax.plot(lead, mean, "o-", label="proxy (member mean)")
+            for base, style in (("persistence", "s--"), ("encode_decode", "^:")):
+                if f"/ensemble/baselines/{base}/{name}" in f:
+                    ax.plot(lead, read(f, f"/ensemble/baselines/{base}/{name}"), style,
+                            label=base.replace("_", "→"))
+            ax.set_xlabel("lead (LES steps)")
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.suptitle(f"DASHI ensemble: {a.proxy}")
+        save(fig, a.output or default_out(a.proxy, "scores"))
+        if "/ensemble/decoded" in f and "/ensemble/truth" in f:
+            dec, tru = dataset(f, "/ensemble/decoded"), dataset(f, "/ensemble/truth")
+            triptych(tru[-1], dec[-1, 0], default_out(a.output or a.proxy, "triptych"),
+                     f"step {step[-1]} (lead {lead[-1]}): truth | decoded member 0 | error")
+
+
 def cmd_video(a):
     if a.fps <= 0:
         raise ToolError(f"--fps must be positive, got {a.fps}")
@@ -227,7 +256,9 @@ def main(argv=None):
 
     def command(name, func, help_, out_help="output PNG (default: TRUTH_<command>.png beside TRUTH)"):
         s = sub.add_parser(name, help=help_, description=help_)
-        if name != "triptych":
+        if name == "proxy":
+            s.add_argument("proxy", metavar="PROXY.h5", help="dashi proxy file (proxy.h5, ensemble.h5)")
+        elif name != "triptych":
             s.add_argument("truth", metavar="TRUTH.h5", help="dashi truth file")
         s.add_argument("-o", "--output", metavar="PATH", help=out_help, required=name == "video")
         s.set_defaults(func=func)
@@ -247,6 +278,9 @@ def main(argv=None):
     s.add_argument("--decoded", required=True, metavar="FILE", help="HDF5 file holding the decoded field")
     s.add_argument("--decoded-dataset", required=True, help="[T,Nd,Nd] or [Nd,Nd] dataset")
     s.add_argument("--decoded-index", type=int, default=-1, help="record of a [T,Nd,Nd] decoded dataset")
+    command("proxy", cmd_proxy, "ensemble scores vs lead time with the persistence and encode→decode "
+            "baselines; with decoded fields stored (-save_decoded) also the truth | decoded | error "
+            "triptych at the last score time", "output PNG (default: PROXY_scores.png)")
     s = command("video", cmd_video, "MP4 of all vorticity snapshots (needs ffmpeg)", "output MP4 file")
     s.add_argument("--fps", type=float, default=10, help="frames per second (default 10)")
     s.add_argument("--codec", default="libx264", help="ffmpeg video codec (default libx264)")
