@@ -7,20 +7,14 @@ import sys
 import h5py
 import numpy as np
 
+from dashi_tool import ToolError  # noqa: F401 (the tools import it from here)
+
 L = 2 * math.pi
 FORMAT = "dashi-truth-1"
 SOLVER_ID = "spectral_les_v1"
 ROOT_ATTRS = ("solver_id", "solver_spec", "implementation_spec", "options", "format", "N")
 JSON_ATTRS = ("solver_spec", "implementation_spec", "options")
 DIAGNOSTICS = ("time", "step", "E", "Z", "P", "max_omega", "cfl", "nu_t_mean", "diss_Z", "inj_Z")
-
-
-class ToolError(Exception):
-    """An error to report as one line (no traceback); code is the process exit status."""
-
-    def __init__(self, message, code=2):
-        super().__init__(message)
-        self.code = code
 
 
 def open_truth(path):

@@ -22,7 +22,6 @@ with P0 the smallest rank count of the series (per backend, and per N for strong
 Exit status: 0 success; 1 some point failed or has no timing (the table is still written, the
 failed logs are named); 2 bad input (no logs, unreadable file, bad arguments)."""
 import argparse
-import csv
 import json
 import math
 import os
@@ -31,6 +30,8 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from dashi_tool import ToolError, write_csv
 
 EVENTS = ("DashiRHS", "DashiFFT", "DashiTranspose")
 STEP_STAGE = "LES steps"
@@ -41,12 +42,6 @@ HEADER_RE = re.compile(r"^dashi (\w+): N=(\d+), (\d+) rank\(s\), backend (\w+) \
 SUMMARY_RE = re.compile(r"finished: (\d+) steps in .*?\(([0-9.eE+-]+) ms/step.*on (\d+) rank\(s\)")
 STAGE_RE = re.compile(r"^--- Event Stage (\d+): (.+?)\s*$")
 EVENT_RE = re.compile(r"^(Dashi\w+)\s+(\d+)\s+[0-9.]+\s+([0-9.]+e[+-]\d+)\s")
-
-
-class ToolError(Exception):
-    def __init__(self, message, code=2):
-        super().__init__(message)
-        self.code = code
 
 
 def weak_n(n0, p0, p):
@@ -180,11 +175,7 @@ def fmt(v, nd=3):
 def write_tables(rows, root):
     csv_path, md_path = Path(root) / "scaling.csv", Path(root) / "scaling.md"
     try:
-        with open(csv_path, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(COLUMNS)
-            for r in rows:
-                w.writerow(["" if r.get(c) is None else r.get(c) for c in COLUMNS])
+        write_csv(csv_path, COLUMNS, rows)
         lines = ["| " + " | ".join(COLUMNS[:-1]) + " |", "|" + "---|" * (len(COLUMNS) - 1)]
         for r in rows:
             lines.append("| " + " | ".join(fmt(r.get(c), 4 if c == "ms_per_step" else 3) for c in COLUMNS[:-1]) + " |")

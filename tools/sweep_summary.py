@@ -17,20 +17,15 @@ Writes SWEEP_ROOT/sweep_summary.csv (or --csv) and prints a markdown table. Task
 failed or interrupted are listed on stderr. Exit status: 0; 1 with --require-complete when a task
 is not completed; 2 bad input (no manifest, unreadable files)."""
 import argparse
-import csv
 import json
 import math
 import sys
 from pathlib import Path
 
+from dashi_tool import ToolError, write_csv
+
 PARAMS = ("N", "dt", "nu0", "ranks")
 DIAG = ("E", "Z", "max_omega", "cfl")
-
-
-class ToolError(Exception):
-    def __init__(self, message, code=2):
-        super().__init__(message)
-        self.code = code
 
 
 def load_json(path):
@@ -167,11 +162,7 @@ def main(argv=None):
         rows, columns = collect(a.root, a.table)
         out = Path(a.csv) if a.csv else Path(a.root) / "sweep_summary.csv"
         try:
-            with open(out, "w", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(columns)
-                for r in rows:
-                    w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+            write_csv(out, columns, rows)
         except OSError as e:
             raise ToolError(f"{out}: cannot write ({e.strerror or e})") from None
         shown = [c for c in columns if c != "run_dir"]

@@ -16,7 +16,8 @@ int dashi_truth_create(const char *path, const dashi_grid *g, bool single, const
 int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dashi_truth_file **tf);
 int dashi_truth_append_diag(dashi_truth_file *tf, const dashi_les_diag *d);
 int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step, const double *Ek);
-int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step, const double *slab);
+int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step,
+                                const double *slab);
 int dashi_truth_close(dashi_truth_file *tf);
 
 /* ---- reading vorticity from any HDF5 file (initial conditions from other codes) ---- */
@@ -38,11 +39,19 @@ typedef struct {
 int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
                            const double *canon, int keep, char *path_out, size_t path_len);
 /* Read and verify (checksum, completeness, N) into canon. */
-int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info, double *canon);
+int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info,
+                          double *canon);
 /* Newest checkpoint in dir that verifies; skipped bad ones are reported on rank 0. *found = false
  * when the directory has none. */
 int dashi_checkpoint_latest(const char *dir, const dashi_grid *g, dashi_ckpt_info *info,
                             double *canon, char *path_out, size_t path_len, bool *found);
+/* Local (not collective) helpers: the steps of the DIR/ckpt_STEP.h5 files, newest first (at most
+ * DASHI_CKPT_LIST_MAX; none when DIR cannot be read); the file name of a step; the N recorded in a
+ * checkpoint file (0 when it cannot be read). */
+enum { DASHI_CKPT_LIST_MAX = 4096 };
+int dashi_checkpoint_list(const char *dir, long long *steps);
+void dashi_checkpoint_path(const char *dir, long long step, char *path, size_t len);
+int64_t dashi_checkpoint_peek_N(const char *path);
 
 /* ---- manifest ---- */
 /* Merge one run entry (JSON object text with an "id") into ROOT/manifest.json under a file lock,
@@ -52,5 +61,7 @@ int dashi_manifest_update(const char *run_dir, const char *entry_json);
 /* ---- small helpers ---- */
 int dashi_mkdir_p(const char *path);
 bool dashi_path_exists(const char *path);
+/* The whole file as a NUL-terminated string (caller frees); NULL when it cannot be opened. */
+char *dashi_read_text(const char *path);
 
 #endif

@@ -31,8 +31,9 @@ void dashi_truth_reader_close(dashi_truth_reader *tr);
 
 /* ---- writing a proxy file ---- */
 typedef struct dashi_proxy_file dashi_proxy_file;
+/* records `command`, its options and the truth file it derives from; status "writing" */
 int dashi_pfile_create(MPI_Comm comm, const char *path, const dashi_proxy_layout *l,
-                       const char *command, const char *options_json, const char *truth_path,
+                       const char *command, const dashi_options *o, const char *truth_path,
                        dashi_proxy_file **pf);
 /* the encoded trajectory: T x D (row-major, valid on rank 0) */
 int dashi_pfile_write_z(dashi_proxy_file *pf, int64_t T, const double *z, const int64_t *step,
@@ -43,8 +44,9 @@ int dashi_pfile_write_A(dashi_proxy_file *pf, const double *A, const dashi_fit_r
 int dashi_pfile_write_ensemble(dashi_proxy_file *pf, const dashi_ens_records *rec,
                                const dashi_ens_params *p, const char *residual_mode,
                                const char *noise_mode);
-int dashi_pfile_set_status(dashi_proxy_file *pf, const char *status);
-int dashi_pfile_close(dashi_proxy_file *pf);
+/* rc: the result of the writes so far; when 0, the status attribute is set to `status` first.
+ * Closes and frees pf; returns rc, else the first error of setting the status or closing. */
+int dashi_pfile_close(dashi_proxy_file *pf, int rc, const char *status);
 
 /* ---- reading a proxy file ---- */
 typedef struct {

@@ -1,6 +1,7 @@
 /* Commands of the dashi program (one file each) and the LES driver they share. */
 #ifndef DASHI_APP_H
 #define DASHI_APP_H
+#include <cJSON.h>
 #include <mpi.h>
 
 #include "dashi/les.h"
@@ -28,5 +29,16 @@ typedef struct {
 } dashi_les_hooks;
 int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
                         const dashi_les_hooks *hooks);
+
+/* Manifest entry of run directory dir (written by rank 0 only), built in this order:
+ * begin: "id" and paths.run_dir (dir made absolute), command, solver_id, proxy_id (NULL: null),
+ *   status; *paths is the "paths" object, for the caller's files;
+ * parameters: "parameters" with those of `keys` that this command has, and "ranks";
+ * write: git_revision and the "updated" time stamp, then dashi_manifest_update; frees e. */
+cJSON *dashi_entry_begin(const char *dir, const char *cmd, const char *proxy_id, const char *status,
+                         cJSON **paths);
+void dashi_entry_parameters(cJSON *e, const dashi_options *o, const char *const *keys, size_t n,
+                            int ranks);
+int dashi_entry_write(const char *dir, cJSON *e);
 
 #endif

@@ -105,15 +105,10 @@ static int encode_run(MPI_Comm world, dashi_options *o, encode_job *j, char *dir
       dashi_progress_line(world, &prog, "frame", f + 1, j->nf, NULL);
   }
   free(idx);
-  char *oj = dashi_options_json(o);
   dashi_proxy_file *pf;
-  rc = dashi_pfile_create(world, path, &j->l, "encode", oj, truth, &pf);
-  free(oj);
-  DASHI_CALL(rc);
+  DASHI_CALL(dashi_pfile_create(world, path, &j->l, "encode", o, truth, &pf));
   rc = dashi_pfile_write_z(pf, j->nf, j->z, j->step, j->time, j->E, m->dt);
-  if (!rc) rc = dashi_pfile_set_status(pf, "complete");
-  int rc2 = dashi_pfile_close(pf);
-  DASHI_CALL(rc ? rc : rc2);
+  DASHI_CALL(dashi_pfile_close(pf, rc, "complete"));
   int hdr = dashi_z_hdr(&j->l);
   const double *zl = j->z + (size_t)(j->nf - 1) * j->l.D;
   dashi_log(world,

@@ -29,7 +29,6 @@ typedef struct {
   int64_t start, E, S;
   double t0, dt;
   bool started, kernel_only;
-  char status[512];
 } ens_job;
 
 static int open_inputs(MPI_Comm world, dashi_options *o, ens_job *j) {
@@ -197,19 +196,17 @@ static int write_results(MPI_Comm world, dashi_options *o, ens_job *j, const cha
   const dashi_ens_records *rec;
   DASHI_CALL(dashi_ens_run_gather(j->run, &rec));
   dashi_ens_run_print(j->run);
-  char *oj = dashi_options_json(o);
   dashi_proxy_file *pf;
-  int wrc = dashi_pfile_create(world, path, &j->ain.l, "ensemble", oj,
-                               j->tr ? dashi_truth_reader_meta(j->tr)->path : "", &pf);
-  free(oj);
-  DASHI_CALL(wrc);
-  snprintf(j->status, sizeof j->status, "%s", rc ? "failed" : "complete");
-  if (rc) snprintf(j->status, sizeof j->status, "failed: %.480s", dashi_err_msg());
-  wrc = dashi_pfile_write_ensemble(pf, rec, &j->ep, dashi_opt_s(o, "decode_residual"),
-                                   dashi_opt_s(o, "noise_mode"));
-  if (!wrc) wrc = dashi_pfile_set_status(pf, j->status);
-  int c = dashi_pfile_close(pf);
-  if (!wrc) wrc = c;
+  DASHI_CALL(dashi_pfile_create(world, path, &j->ain.l, "ensemble", o,
+                                j->tr ? dashi_truth_reader_meta(j->tr)->path : "", &pf));
+  char status[512];
+  if (rc)
+    snprintf(status, sizeof status, "failed: %.480s", dashi_err_msg());
+  else
+    snprintf(status, sizeof status, "complete");
+  int wrc = dashi_pfile_write_ensemble(pf, rec, &j->ep, dashi_opt_s(o, "decode_residual"),
+                                       dashi_opt_s(o, "noise_mode"));
+  wrc = dashi_pfile_close(pf, wrc, status);
   if (!wrc)
     dashi_log(world, "  ensemble file: %s (%d score time(s))%s\n", path, rec->ns,
               rc ? " -- partial results" : "");

@@ -63,15 +63,11 @@ static int learn_run(MPI_Comm world, dashi_options *o, learn_job *j, char *dir, 
   DASHI_CALL(dashi_learn(world, T, D, j->in.z + (size_t)a * D, j->in.z + (size_t)(a + 1) * D, &lo,
                          j->A, &j->fit));
   dashi_fit_report_print(world, &j->fit);
-  char *oj = dashi_options_json(o);
   dashi_proxy_file *pf;
-  int rc = dashi_pfile_create(world, path, &j->in.l, "learn", oj, j->in.truth, &pf);
-  free(oj);
-  DASHI_CALL(rc);
-  rc = dashi_pfile_write_A(pf, j->A, &j->fit, j->first, j->last, zf, j->in.encode_every, j->in.dt);
-  if (!rc) rc = dashi_pfile_set_status(pf, "complete");
-  int rc2 = dashi_pfile_close(pf);
-  DASHI_CALL(rc ? rc : rc2);
+  DASHI_CALL(dashi_pfile_create(world, path, &j->in.l, "learn", o, j->in.truth, &pf));
+  int rc =
+      dashi_pfile_write_A(pf, j->A, &j->fit, j->first, j->last, zf, j->in.encode_every, j->in.dt);
+  DASHI_CALL(dashi_pfile_close(pf, rc, "complete"));
   dashi_log(world, "dashi learn finished: operator in %s\n", path);
   return 0;
 }

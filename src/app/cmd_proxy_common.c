@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "app.h"
 #include "dashi/error.h"
 #include "dashi/io.h"
 #include "proxy_cmd.h"
@@ -45,16 +45,7 @@ int pc_manifest(MPI_Comm comm, const dashi_options *o, const char *dir, const ch
     cJSON_Delete(extra);
     return 0;
   }
-  cJSON *e = cJSON_CreateObject();
-  char abs_dir[4096];
-  if (!realpath(dir, abs_dir)) snprintf(abs_dir, sizeof abs_dir, "%s", dir);
-  cJSON_AddStringToObject(e, "id", abs_dir);
-  cJSON_AddStringToObject(e, "command", cmd);
-  cJSON_AddStringToObject(e, "solver_id", "spectral_les_v1");
-  cJSON_AddStringToObject(e, "proxy_id", DASHI_PROXY_ID);
-  cJSON_AddStringToObject(e, "status", status);
-  cJSON *p = cJSON_AddObjectToObject(e, "paths");
-  cJSON_AddStringToObject(p, "run_dir", abs_dir);
+  cJSON *p, *e = dashi_entry_begin(dir, cmd, DASHI_PROXY_ID, status, &p);
   cJSON_AddStringToObject(p, "proxy", fname);
   static const char *inputs[] = {"truth", "z", "A"};
   for (size_t i = 0; i < 3; i++) {
@@ -63,34 +54,13 @@ int pc_manifest(MPI_Comm comm, const dashi_options *o, const char *dir, const ch
       if (!strcmp(o->v[k].def->name, inputs[i])) v = &o->v[k];
     if (v && v->s[0]) cJSON_AddStringToObject(p, inputs[i], v->s);
   }
-  cJSON *k = cJSON_AddObjectToObject(e, "parameters");
-  static const char *keys[] = {
+  static const char *const keys[] = {
       "k_cut",       "mid_cut",  "topk",        "smooth_k",    "tau",     "encode_every",
       "score_every", "ridge",    "standardize", "train_steps", "members", "noise",
       "noise_mode",  "decode_N", "start",       "kernel_only", "seed"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-    for (int q = 0; q < o->n; q++) {
-      const dashi_opt_value *v = &o->v[q];
-      if (strcmp(v->def->name, keys[i])) continue;
-      if (v->def->type == DASHI_OPT_STRING)
-        cJSON_AddStringToObject(k, keys[i], v->s);
-      else if (v->def->type == DASHI_OPT_BOOL)
-        cJSON_AddBoolToObject(k, keys[i], v->i);
-      else
-        cJSON_AddNumberToObject(k, keys[i], v->def->type == DASHI_OPT_REAL ? v->r : (double)v->i);
-    }
-  cJSON_AddNumberToObject(k, "ranks", size);
+  dashi_entry_parameters(e, o, keys, sizeof keys / sizeof keys[0], size);
   if (extra) cJSON_AddItemToObject(e, "results", extra);
-  cJSON_AddStringToObject(e, "git_revision", DASHI_GIT_REV);
-  time_t now = time(NULL);
-  char ts[64];
-  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  cJSON_AddStringToObject(e, "updated", ts);
-  char *text = cJSON_PrintUnformatted(e);
-  cJSON_Delete(e);
-  int rc = dashi_manifest_update(dir, text);
-  free(text);
-  return rc;
+  return dashi_entry_write(dir, e);
 }
 
 int pc_decode_n(const dashi_options *o, const dashi_proxy_layout *l, int *n) {

@@ -357,13 +357,11 @@ static int proxy_loop(proxy_side *p, int les_root) {
 static int proxy_write(proxy_side *p) {
   char path[1200];
   snprintf(path, sizeof path, "%s/proxy.h5", p->rp->dir);
-  char *oj = dashi_options_json(p->o), truth[1200];
+  char truth[1200];
   snprintf(truth, sizeof truth, "%s/truth.h5", p->rp->dir);
   dashi_proxy_file *pf;
-  int rc = dashi_pfile_create(p->pc, path, &p->l, "run", oj, truth, &pf);
-  free(oj);
-  DASHI_CALL(rc);
-  rc = dashi_pfile_write_z(pf, p->nf, p->z, p->step, p->time, p->rp->E, p->dt);
+  DASHI_CALL(dashi_pfile_create(p->pc, path, &p->l, "run", p->o, truth, &pf));
+  int rc = dashi_pfile_write_z(pf, p->nf, p->z, p->step, p->time, p->rp->E, p->dt);
   if (!rc && p->learned)
     rc =
         dashi_pfile_write_A(pf, p->A, &p->fit, p->train_first, p->train_end, path, p->rp->E, p->dt);
@@ -382,9 +380,7 @@ static int proxy_write(proxy_side *p) {
     snprintf(status, sizeof status, "partial: the LES group stopped (code %d)", (int)p->end[1]);
   else
     snprintf(status, sizeof status, "complete");
-  if (!rc) rc = dashi_pfile_set_status(pf, status);
-  int c = dashi_pfile_close(pf);
-  if (!rc) rc = c;
+  rc = dashi_pfile_close(pf, rc, status);
   if (!rc) dashi_log(p->pc, "  proxy file: %s (%s)\n", path, status);
   return rc;
 }
@@ -457,15 +453,8 @@ static int plan_run(MPI_Comm world, dashi_options *o, run_plan *rp) {
 static int merge_manifest(const run_plan *rp, const double *sum) {
   char path[1100];
   snprintf(path, sizeof path, "%s/run.json", rp->dir);
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0; /* the LES never got to write one */
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)len + 1);
-  size_t got = fread(text, 1, (size_t)len, f);
-  text[got] = 0;
-  fclose(f);
+  char *text = dashi_read_text(path);
+  if (!text) return 0; /* the LES never got to write one */
   cJSON *e = cJSON_Parse(text);
   free(text);
   if (!e) return dashi_err(DASHI_ERR_IO, "%s is not valid JSON", path);

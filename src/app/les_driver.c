@@ -2,13 +2,11 @@
  * diagnostics, spectra, snapshots, checkpoints, progress, CFL / non-finite stops and graceful
  * signal stops -> summary and manifest. */
 #include <cJSON.h>
-#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <fftw3.h>
 #include <hdf5.h>
@@ -53,14 +51,19 @@ static int adopt_checkpoint_options(driver *d, const char *json) {
   for (int k = 0; k < d->o->n; k++) {
     dashi_opt_value *v = &d->o->v[k];
     bool skip = false;
-    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) skip |= !strcmp(never[i], v->def->name);
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+      skip |= !strcmp(never[i], v->def->name);
     cJSON *it = cJSON_GetObjectItem(j, v->def->name);
     if (skip || !it) continue;
     char text[1024];
-    if (cJSON_IsString(it)) snprintf(text, sizeof text, "%s", it->valuestring);
-    else if (cJSON_IsBool(it)) snprintf(text, sizeof text, "%s", cJSON_IsTrue(it) ? "true" : "false");
-    else if (v->def->type == DASHI_OPT_INT) snprintf(text, sizeof text, "%.0f", it->valuedouble);
-    else snprintf(text, sizeof text, "%.17g", it->valuedouble);
+    if (cJSON_IsString(it))
+      snprintf(text, sizeof text, "%s", it->valuestring);
+    else if (cJSON_IsBool(it))
+      snprintf(text, sizeof text, "%s", cJSON_IsTrue(it) ? "true" : "false");
+    else if (v->def->type == DASHI_OPT_INT)
+      snprintf(text, sizeof text, "%.0f", it->valuedouble);
+    else
+      snprintf(text, sizeof text, "%.17g", it->valuedouble);
     if (v->set) {
       if (strcmp(text, v->s) && v->def->type != DASHI_OPT_REAL) goto differs;
       if (v->def->type == DASHI_OPT_REAL && strtod(text, NULL) != v->r) goto differs;
@@ -106,41 +109,18 @@ static char *implementation_spec(driver *d) {
 
 static int manifest(driver *d, const char *status) {
   if (d->g.rank) return 0;
-  cJSON *e = cJSON_CreateObject();
-  char abs_out[4096];
-  if (!realpath(d->out, abs_out)) snprintf(abs_out, sizeof abs_out, "%s", d->out);
-  cJSON_AddStringToObject(e, "id", abs_out);
-  cJSON_AddStringToObject(e, "command", d->cmd);
-  cJSON_AddStringToObject(e, "solver_id", "spectral_les_v1");
-  cJSON_AddNullToObject(e, "proxy_id");
-  cJSON_AddStringToObject(e, "status", status);
-  cJSON *p = cJSON_AddObjectToObject(e, "paths");
-  cJSON_AddStringToObject(p, "run_dir", abs_out);
+  cJSON *p, *e = dashi_entry_begin(d->out, d->cmd, NULL, status, &p);
   cJSON_AddStringToObject(p, "truth", "truth.h5");
   cJSON_AddStringToObject(p, "xdmf", "truth.xmf");
   cJSON_AddStringToObject(p, "checkpoints", "checkpoints");
   cJSON_AddStringToObject(p, "last_checkpoint", d->last_ckpt);
-  cJSON *k = cJSON_AddObjectToObject(e, "parameters");
-  static const char *keys[] = {"N", "dt", "nu0", "steps", "sgs", "Cs", "sgs_form", "forcing",
-                               "dealias", "ts", "precision", "backend", "ic", "seed"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-    const dashi_opt_value *v = dashi_opt_find(d->o, keys[i]);
-    if (v->def->type == DASHI_OPT_STRING) cJSON_AddStringToObject(k, keys[i], v->s);
-    else cJSON_AddNumberToObject(k, keys[i], v->def->type == DASHI_OPT_REAL ? v->r : (double)v->i);
-  }
-  cJSON_AddNumberToObject(k, "ranks", d->g.size);
+  static const char *const keys[] = {"N",         "dt",       "nu0",     "steps",   "sgs",
+                                     "Cs",        "sgs_form", "forcing", "dealias", "ts",
+                                     "precision", "backend",  "ic",      "seed"};
+  dashi_entry_parameters(e, d->o, keys, sizeof keys / sizeof keys[0], d->g.size);
   cJSON_AddNumberToObject(e, "step", (double)(d->les ? d->les->step : 0));
   cJSON_AddNumberToObject(e, "time", d->les ? d->les->time : 0.0);
-  cJSON_AddStringToObject(e, "git_revision", DASHI_GIT_REV);
-  time_t now = time(NULL);
-  char ts[64];
-  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  cJSON_AddStringToObject(e, "updated", ts);
-  char *text = cJSON_PrintUnformatted(e);
-  cJSON_Delete(e);
-  int rc = dashi_manifest_update(d->out, text);
-  free(text);
-  return rc;
+  return dashi_entry_write(d->out, e);
 }
 
 static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t) {
@@ -163,61 +143,45 @@ static bool continues_this_run(driver *d) {
   char dir[2048], a[PATH_MAX], b[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", restart);
   char *slash = strrchr(dir, '/');
-  if (slash) *slash = 0;
-  else snprintf(dir, sizeof dir, ".");
+  if (slash)
+    *slash = 0;
+  else
+    snprintf(dir, sizeof dir, ".");
   return realpath(dir, a) && realpath(d->ckpt_dir, b) && !strcmp(a, b);
 }
 
 /* the run directory: refuse to overwrite unless -force, or the run is continued */
 static int prepare_out(driver *d) {
   const char *out = dashi_opt_s(d->o, "out");
-  snprintf(d->out, sizeof d->out, "%s", out[0] ? out : (!strcmp(d->cmd, "run") ? "runs/run" : "runs/truth"));
+  snprintf(d->out, sizeof d->out, "%s",
+           out[0] ? out : (!strcmp(d->cmd, "run") ? "runs/run" : "runs/truth"));
   snprintf(d->truth_path, sizeof d->truth_path, "%s/truth.h5", d->out);
   snprintf(d->ckpt_dir, sizeof d->ckpt_dir, "%s/checkpoints", d->out);
   bool exists = dashi_path_exists(d->truth_path);
   d->continues = continues_this_run(d);
   if (exists && !d->continues && !dashi_opt_b(d->o, "force"))
-    return dashi_err(DASHI_ERR_USAGE,
-                     "run directory %s already holds a truth file%s: choose another -out, add -force "
-                     "to overwrite it, or -resume auto to continue it",
-                     d->out, dashi_opt_s(d->o, "restart")[0] ? " of another run (the -restart "
-                     "checkpoint is not from its checkpoints/ folder)" : "");
+    return dashi_err(
+        DASHI_ERR_USAGE,
+        "run directory %s already holds a truth file%s: choose another -out, add -force "
+        "to overwrite it, or -resume auto to continue it",
+        d->out,
+        dashi_opt_s(d->o, "restart")[0] ? " of another run (the -restart "
+                                          "checkpoint is not from its checkpoints/ folder)"
+                                        : "");
   int rc = d->g.rank ? 0 : dashi_mkdir_p(d->out);
   return dashi_err_agree(d->comm, rc);
 }
 
-/* N stored in a checkpoint file (0 when it cannot be read) */
-static int64_t peek_checkpoint_N(const char *path) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  int64_t n = 0;
-  if (f >= 0) {
-    hid_t a = H5Aexists(f, "N") > 0 ? H5Aopen(f, "N", H5P_DEFAULT) : -1;
-    if (a >= 0) H5Aread(a, H5T_NATIVE_INT64, &n), H5Aclose(a);
-    H5Fclose(f);
-  }
-  return n;
-}
-
-/* -resume auto: number of checkpoint files in dir, and the N of the newest readable one (0: none) */
+/* -resume auto: number of checkpoint files in dir, and the N of the newest readable one (0: none)
+ */
 static int scan_checkpoints(const char *dir, int64_t *newest_N) {
-  long long steps[4096];
-  int n = 0;
-  DIR *dd = opendir(dir);
-  struct dirent *e;
-  while (dd && (e = readdir(dd)) && n < 4096) {
-    long long s;
-    char tail[8];
-    if (sscanf(e->d_name, "ckpt_%lld.h%7s", &s, tail) == 2 && !strcmp(tail, "5")) steps[n++] = s;
-  }
-  if (dd) closedir(dd);
+  long long steps[DASHI_CKPT_LIST_MAX];
+  int n = dashi_checkpoint_list(dir, steps);
   *newest_N = 0;
-  for (int tries = 0; tries < n && *newest_N <= 0; tries++) {
-    int best = 0;
-    for (int i = 1; i < n; i++) best = steps[i] > steps[best] ? i : best;
+  for (int i = 0; i < n && *newest_N <= 0; i++) {
     char path[2048];
-    snprintf(path, sizeof path, "%s/ckpt_%08lld.h5", dir, steps[best]);
-    steps[best] = -1;
-    *newest_N = peek_checkpoint_N(path);
+    dashi_checkpoint_path(dir, steps[i], path, sizeof path);
+    *newest_N = dashi_checkpoint_peek_N(path);
   }
   return n;
 }
@@ -242,7 +206,9 @@ static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
                        "warnings above); remedy: -restart a good checkpoint explicitly, or remove "
                        "%s (or choose another -out) to start the run afresh",
                        files, d->ckpt_dir, d->ckpt_dir);
-    if (!found) dashi_log(d->comm, "dashi: -resume auto: no checkpoint in %s, starting afresh\n", d->ckpt_dir);
+    if (!found)
+      dashi_log(d->comm, "dashi: -resume auto: no checkpoint in %s, starting afresh\n",
+                d->ckpt_dir);
     *have_state = found;
   }
   return 0;
@@ -258,7 +224,8 @@ static int setup(driver *d) {
     /* a restart or resume adopts the checkpoint's N unless -N was given */
     const char *restart = dashi_opt_s(d->o, "restart");
     int64_t n = 0;
-    if (restart[0] && !dashi_opt_set(d->o, "N")) n = peek_checkpoint_N(restart);
+    if (restart[0] && !dashi_opt_set(d->o, "N"))
+      n = dashi_checkpoint_peek_N(restart);
     else if (!strcmp(dashi_opt_s(d->o, "resume"), "auto") && !dashi_opt_set(d->o, "N"))
       scan_checkpoints(d->ckpt_dir, &n);
     if (n > 0) N = (int)n;
@@ -306,8 +273,9 @@ static int setup(driver *d) {
       bool is_spec;
       const char *ds = dashi_opt_set(d->o, "ic_dataset") ? cfg.ic_dataset : NULL;
       rc = dashi_read_vorticity(cfg.ic_file, ds, &d->g, d->slab, d->canon, &is_spec);
-      if (!rc) rc = is_spec ? dashi_les_set_state_spec(d->les, d->canon)
-                            : dashi_les_set_state_slab(d->les, d->slab);
+      if (!rc)
+        rc = is_spec ? dashi_les_set_state_spec(d->les, d->canon)
+                     : dashi_les_set_state_slab(d->les, d->slab);
       snprintf(d->start_from, sizeof d->start_from, "%s", cfg.ic_file);
     } else {
       rc = dashi_les_init_state(d->les);
@@ -327,8 +295,9 @@ static int setup(driver *d) {
 
 /* non-finite or CFL stop: checkpoint the last good state, then a clear error */
 static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
-  int rc = write_checkpoint_of(d, finite ? d->les->w : d->good, finite ? d->les->step : d->good_step,
-                               finite ? d->les->time : d->good_time);
+  int rc =
+      write_checkpoint_of(d, finite ? d->les->w : d->good, finite ? d->les->step : d->good_step,
+                          finite ? d->les->time : d->good_time);
   char why[512];
   if (!finite)
     snprintf(why, sizeof why, "non-finite values at step %lld (t=%g; E=%g Z=%g max|w|=%g)",
@@ -338,14 +307,17 @@ static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
              dg->cfl, dashi_opt_r(d->o, "cfl_max"), (long long)dg->step, dg->time, d->les->cfg.dt);
   manifest(d, finite ? "failed: CFL" : "failed: non-finite");
   if (rc)
-    return dashi_err(DASHI_ERR_NUMERICS, "%s; writing the checkpoint also failed: %s", why, dashi_err_msg());
+    return dashi_err(DASHI_ERR_NUMERICS, "%s; writing the checkpoint also failed: %s", why,
+                     dashi_err_msg());
   return dashi_err(DASHI_ERR_NUMERICS,
                    "%s. The last good state (step %lld) is in %s. Remedy: reduce -dt (CFL is "
                    "proportional to dt) or raise -nu0/-Cs, then -restart from that checkpoint.",
                    why, (long long)(finite ? d->les->step : d->good_step), d->last_ckpt);
 }
 
-static bool every(int64_t step, long long k) { return k > 0 && step % k == 0; }
+static bool every(int64_t step, long long k) {
+  return k > 0 && step % k == 0;
+}
 
 static int record(driver *d) {
   dashi_les *s = d->les;
@@ -369,7 +341,8 @@ static int record(driver *d) {
     DASHI_CALL(dashi_les_spectrum(s, d->Ek));
     DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
   }
-  if (every(st, dashi_opt_i(d->o, "snapshot_every")) || (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
+  if (every(st, dashi_opt_i(d->o, "snapshot_every")) ||
+      (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
     DASHI_CALL(dashi_les_omega_slab(s, d->slab));
     DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab));
   }
@@ -386,9 +359,11 @@ static int time_loop(driver *d) {
   dashi_signals_install();
   dashi_progress_start(&prog, s->step);
   d->t0 = dashi_wtime();
-  dashi_log(d->comm, "dashi %s: N=%d, %d rank(s), backend %s (%s), %s, dt=%g, steps %lld..%lld, from %s\n",
+  dashi_log(d->comm,
+            "dashi %s: N=%d, %d rank(s), backend %s (%s), %s, dt=%g, steps %lld..%lld, from %s\n",
             d->cmd, d->g.N, d->g.size, d->b->name, d->b->single ? "single" : "double",
-            dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps, d->start_from);
+            dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps,
+            d->start_from);
   for (;;) {
     DASHI_CALL(record(d));
     if (d->hooks && d->hooks->at_step) DASHI_CALL(d->hooks->at_step(d->hooks->ctx, s));
@@ -408,8 +383,8 @@ static int time_loop(driver *d) {
     DASHI_CALL(rc);
     if (pe > 0 && s->step % pe == 0) {
       char extra[160];
-      snprintf(extra, sizeof extra, "t=%.4g  E=%.5g Z=%.5g cfl=%.3f", s->time, d->last.E,
-               d->last.Z, d->last.cfl);
+      snprintf(extra, sizeof extra, "t=%.4g  E=%.5g Z=%.5g cfl=%.3f", s->time, d->last.E, d->last.Z,
+               d->last.cfl);
       dashi_progress_line(d->comm, &prog, "step", s->step, d->steps, extra);
     }
   }

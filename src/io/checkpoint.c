@@ -1,6 +1,6 @@
-/* Checkpoints: the spectral state in the canonical [ky][kx][re,im] layout (independent of rank count
- * and backend), written under a temporary name and renamed when complete, with a rank-independent
- * checksum so that a truncated or corrupted file is detected on resume. */
+/* Checkpoints: the spectral state in the canonical [ky][kx][re,im] layout (independent of rank
+ * count and backend), written under a temporary name and renamed when complete, with a
+ * rank-independent checksum so that a truncated or corrupted file is detected on resume. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,50 +25,68 @@ static uint64_t checksum(const dashi_grid *g, const double *canon) {
   for (int a = 0; a < g->nky; a++) {
     const unsigned char *p = (const unsigned char *)(canon + (size_t)2 * a * g->N);
     uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t k = 0; k < sizeof(double) * 2 * (size_t)g->N; k++) h = (h ^ p[k]) * 0x100000001b3ull;
+    for (size_t k = 0; k < sizeof(double) * 2 * (size_t)g->N; k++)
+      h = (h ^ p[k]) * 0x100000001b3ull;
     local += mix64(h + (uint64_t)(g->ky0 + a) * 0x9E3779B97F4A7C15ull);
   }
   MPI_Allreduce(&local, &total, 1, MPI_UINT64_T, MPI_SUM, g->comm);
   return total;
 }
 
-static int remove_old(const char *dir, const dashi_grid *g, int keep) {
-  if (g->rank || keep <= 0) return 0;
-  DIR *d = opendir(dir);
-  if (!d) return 0;
-  long long steps[4096];
+static int newest_first(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x < y) - (x > y);
+}
+
+int dashi_checkpoint_list(const char *dir, long long *steps) {
   int n = 0;
+  DIR *d = opendir(dir);
   struct dirent *e;
-  while ((e = readdir(d)) && n < 4096) {
+  while (d && (e = readdir(d)) && n < DASHI_CKPT_LIST_MAX) {
     long long s;
     char tail[8];
     if (sscanf(e->d_name, "ckpt_%lld.h%7s", &s, tail) == 2 && !strcmp(tail, "5")) steps[n++] = s;
   }
-  closedir(d);
-  for (int i = 0; i < n; i++) {
-    int newer = 0;
-    for (int j = 0; j < n; j++) newer += steps[j] > steps[i];
-    if (newer >= keep) {
-      char p[2048];
-      snprintf(p, sizeof p, "%s/ckpt_%08lld.h5", dir, steps[i]);
-      remove(p);
-    }
-  }
-  return 0;
+  if (d) closedir(d);
+  qsort(steps, (size_t)n, sizeof *steps, newest_first);
+  return n;
 }
 
-int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
-                           const double *canon, int keep, char *path_out, size_t path_len) {
-  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+void dashi_checkpoint_path(const char *dir, long long step, char *path, size_t len) {
+  snprintf(path, len, "%s/ckpt_%08lld.h5", dir, step);
+}
+
+int64_t dashi_checkpoint_peek_N(const char *path) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  int64_t n = 0;
+  if (f < 0) return 0;
+  if (!dashi_h5_read_attr_i64(f, "N", &n)) n = 0;
+  H5Fclose(f);
+  return n;
+}
+
+/* rank 0 removes every checkpoint that has `keep` or more newer ones */
+static void remove_old(const char *dir, const dashi_grid *g, int keep) {
+  if (g->rank || keep <= 0) return;
+  long long steps[DASHI_CKPT_LIST_MAX];
+  int n = dashi_checkpoint_list(dir, steps);
+  for (int i = keep; i < n; i++) {
+    if (steps[i] == steps[keep - 1]) continue; /* same step under another name: not older */
+    char p[2048];
+    dashi_checkpoint_path(dir, steps[i], p, sizeof p);
+    remove(p);
+  }
+}
+
+static int write_ckpt(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
+                      const double *canon, int keep, char *path_out, size_t path_len) {
   char path[2048], tmp[2100];
-  snprintf(path, sizeof path, "%s/ckpt_%08lld.h5", dir, (long long)info->step);
+  dashi_checkpoint_path(dir, info->step, path, sizeof path);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int rc = g->rank ? 0 : dashi_mkdir_p(dir);
   DASHI_CALL(dashi_err_agree(g->comm, rc));
   uint64_t sum = checksum(g, canon);
-  hid_t fapl = dashi_h5_fapl(g->comm);
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
+  hid_t f = dashi_h5_create(g->comm, tmp);
   if (f < 0) return dashi_err(DASHI_ERR_IO, "cannot create checkpoint %s", tmp);
   hsize_t dims[3] = {(hsize_t)g->N / 2, (hsize_t)g->N, 2};
   hid_t fs = H5Screate_simple(3, dims, NULL);
@@ -101,21 +119,29 @@ int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckp
   remove_old(dir, g, keep);
   MPI_Barrier(g->comm);
   if (path_out) snprintf(path_out, path_len, "%s", path);
-  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return 0;
+}
+
+int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
+                           const double *canon, int keep, char *path_out, size_t path_len) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  int rc = write_ckpt(dir, g, info, canon, keep, path_out, path_len);
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
+  return rc;
 }
 
 static int read_ckpt(const char *path, const dashi_grid *g, dashi_ckpt_info *info, double *canon) {
   {
-    hid_t fapl = dashi_h5_fapl(g->comm);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
-    if (f < 0) return dashi_err(DASHI_ERR_INPUT, "checkpoint %s cannot be opened (missing, truncated or not HDF5)", path);
+    hid_t f = dashi_h5_open(g->comm, path, H5F_ACC_RDONLY);
+    if (f < 0)
+      return dashi_err(DASHI_ERR_INPUT,
+                       "checkpoint %s cannot be opened (missing, truncated or not HDF5)", path);
     int64_t complete = 0, N = 0, step = 0;
     char hex[32] = "", fmt[64] = "";
     int rc = 0;
     if (!dashi_h5_read_attr_str(f, "format", fmt, sizeof fmt) || strcmp(fmt, "dashi-checkpoint-1"))
-      rc = dashi_err(DASHI_ERR_INPUT, "%s is not a dashi checkpoint (format attribute '%s')", path, fmt);
+      rc = dashi_err(DASHI_ERR_INPUT, "%s is not a dashi checkpoint (format attribute '%s')", path,
+                     fmt);
     else if (!dashi_h5_read_attr_i64(f, "complete", &complete) || complete != 1 ||
              !dashi_h5_read_attr_str(f, "checksum", hex, sizeof hex) ||
              !dashi_h5_read_attr_i64(f, "N", &N) || !dashi_h5_read_attr_i64(f, "step", &step) ||
@@ -127,7 +153,8 @@ static int read_ckpt(const char *path, const dashi_grid *g, dashi_ckpt_info *inf
     if (!rc) {
       info->N = (int)N;
       info->step = step;
-      dashi_h5_read_attr_str(f, "options", info->options_json, sizeof info->options_json);
+      if (!dashi_h5_read_attr_str(f, "options", info->options_json, sizeof info->options_json))
+        info->options_json[0] = 0; /* not left stale: a restart reports it as not valid JSON */
       hid_t d = H5Dopen2(f, "omega_hat", H5P_DEFAULT);
       hid_t fs = d < 0 ? -1 : H5Dget_space(d);
       hsize_t start[3] = {(hsize_t)g->ky0, 0, 0}, count[3] = {(hsize_t)g->nky, (hsize_t)g->N, 2};
@@ -141,7 +168,9 @@ static int read_ckpt(const char *path, const dashi_grid *g, dashi_ckpt_info *inf
         H5Sclose(fs);
       }
       if (d >= 0) H5Dclose(d);
-      if (e < 0) rc = dashi_err(DASHI_ERR_INPUT, "checkpoint %s: /omega_hat cannot be read (truncated?)", path);
+      if (e < 0)
+        rc = dashi_err(DASHI_ERR_INPUT, "checkpoint %s: /omega_hat cannot be read (truncated?)",
+                       path);
     }
     H5Fclose(f);
     rc = dashi_err_agree(g->comm, rc);
@@ -155,7 +184,8 @@ static int read_ckpt(const char *path, const dashi_grid *g, dashi_ckpt_info *inf
   return 0;
 }
 
-int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info, double *canon) {
+int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info,
+                          double *canon) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
   int rc = read_ckpt(path, g, info, canon);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
@@ -164,28 +194,14 @@ int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info
 
 int dashi_checkpoint_latest(const char *dir, const dashi_grid *g, dashi_ckpt_info *info,
                             double *canon, char *path_out, size_t path_len, bool *found) {
-  long long steps[4096];
-  int n = 0;
-  if (!g->rank) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) && n < 4096) {
-      long long s;
-      char tail[8];
-      if (sscanf(e->d_name, "ckpt_%lld.h%7s", &s, tail) == 2 && !strcmp(tail, "5")) steps[n++] = s;
-    }
-    if (d) closedir(d);
-  }
+  long long steps[DASHI_CKPT_LIST_MAX];
+  int n = g->rank ? 0 : dashi_checkpoint_list(dir, steps);
   MPI_Bcast(&n, 1, MPI_INT, 0, g->comm);
   MPI_Bcast(steps, n, MPI_LONG_LONG, 0, g->comm);
   *found = false;
-  for (int tries = 0; tries < n; tries++) {
-    int best = -1;
-    for (int i = 0; i < n; i++)
-      if (steps[i] >= 0 && (best < 0 || steps[i] > steps[best])) best = i;
+  for (int i = 0; i < n && steps[i] >= 0; i++) {
     char path[2048];
-    snprintf(path, sizeof path, "%s/ckpt_%08lld.h5", dir, steps[best]);
-    steps[best] = -1;
+    dashi_checkpoint_path(dir, steps[i], path, sizeof path);
     int rc = dashi_checkpoint_read(path, g, info, canon);
     if (!rc) {
       snprintf(path_out, path_len, "%s", path);

@@ -1,4 +1,4 @@
-/* Reading vorticity from HDF5 files of this or other codes; directory helpers. */
+/* Reading vorticity from HDF5 files of this or other codes; file and directory helpers. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +13,19 @@
 bool dashi_path_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
+}
+
+char *dashi_read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  size_t got = fread(s, 1, (size_t)n, f);
+  s[got] = 0;
+  fclose(f);
+  return s;
 }
 
 int dashi_mkdir_p(const char *path) {
@@ -37,9 +50,7 @@ int dashi_read_vorticity(const char *path, const char *dataset, const dashi_grid
     return dashi_err(DASHI_ERR_INPUT, "initial-condition file %s does not exist", path);
   int rc = 0;
   {
-    hid_t fapl = dashi_h5_fapl(g->comm);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-    H5Pclose(fapl);
+    hid_t f = dashi_h5_open(g->comm, path, H5F_ACC_RDONLY);
     if (f < 0) return dashi_err(DASHI_ERR_INPUT, "%s is not an HDF5 file (or is damaged)", path);
     if (!dataset && H5Lexists(f, "omega_hat", H5P_DEFAULT) > 0) {
       H5Fclose(f);
@@ -51,18 +62,20 @@ int dashi_read_vorticity(const char *path, const char *dataset, const dashi_grid
     hid_t d = H5Lexists(f, dataset, H5P_DEFAULT) > 0 ? H5Dopen2(f, dataset, H5P_DEFAULT) : -1;
     if (d < 0) {
       H5Fclose(f);
-      return dashi_err(DASHI_ERR_INPUT, "%s has no dataset %s (choose one with -ic_dataset)", path, dataset);
+      return dashi_err(DASHI_ERR_INPUT, "%s has no dataset %s (choose one with -ic_dataset)", path,
+                       dataset);
     }
     hid_t fs = H5Dget_space(d);
     hsize_t dims[8];
     int rank = H5Sget_simple_extent_ndims(fs);
     if (rank >= 1 && rank <= 8) H5Sget_simple_extent_dims(fs, dims, NULL);
     if (rank != 2 && rank != 3)
-      rc = dashi_err(DASHI_ERR_INPUT, "%s:%s has rank %d; expected [N,N] or [T,N,N]", path, dataset, rank);
+      rc = dashi_err(DASHI_ERR_INPUT, "%s:%s has rank %d; expected [N,N] or [T,N,N]", path, dataset,
+                     rank);
     else if (dims[rank - 1] != (hsize_t)g->N || dims[rank - 2] != (hsize_t)g->N)
-      rc = dashi_err(DASHI_ERR_INPUT, "%s:%s is %llux%llu but this run has N=%d (set -N %llu)", path,
-                     dataset, (unsigned long long)dims[rank - 2], (unsigned long long)dims[rank - 1],
-                     g->N, (unsigned long long)dims[rank - 1]);
+      rc = dashi_err(DASHI_ERR_INPUT, "%s:%s is %llux%llu but this run has N=%d (set -N %llu)",
+                     path, dataset, (unsigned long long)dims[rank - 2],
+                     (unsigned long long)dims[rank - 1], g->N, (unsigned long long)dims[rank - 1]);
     else if (rank == 3 && dims[0] == 0)
       rc = dashi_err(DASHI_ERR_INPUT, "%s:%s has no records", path, dataset);
     if (!rc) {

@@ -4,12 +4,26 @@
 
 #include "dashi/error.h"
 
-hid_t dashi_h5_fapl(MPI_Comm comm) {
+static hid_t fapl_mpio(MPI_Comm comm) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
   H5Pset_all_coll_metadata_ops(fapl, 1);
   H5Pset_coll_metadata_write(fapl, 1);
   return fapl;
+}
+
+hid_t dashi_h5_create(MPI_Comm comm, const char *path) {
+  hid_t fapl = fapl_mpio(comm);
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  return f;
+}
+
+hid_t dashi_h5_open(MPI_Comm comm, const char *path, unsigned flags) {
+  hid_t fapl = fapl_mpio(comm);
+  hid_t f = H5Fopen(path, flags, fapl);
+  H5Pclose(fapl);
+  return f;
 }
 
 hid_t dashi_h5_dxpl_collective(void) {

@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-hid_t dashi_h5_fapl(MPI_Comm comm);
+/* collective create (truncating) / open of a file for parallel I/O on comm; < 0 on failure */
+hid_t dashi_h5_create(MPI_Comm comm, const char *path);
+hid_t dashi_h5_open(MPI_Comm comm, const char *path, unsigned flags);
 hid_t dashi_h5_dxpl_collective(void);
 int dashi_h5_attr_str(hid_t obj, const char *name, const char *value);
 int dashi_h5_attr_i64(hid_t obj, const char *name, int64_t value);

@@ -1,5 +1,6 @@
 /* manifest.json in the output root (the parent of the run directory): one entry per run, keyed by
- * "id", merged under an exclusive file lock so that the tasks of a job array can update it at once. */
+ * "id", merged under an exclusive file lock so that the tasks of a job array can update it at once.
+ */
 #include <cJSON.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -7,23 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dashi/error.h"
 #include "dashi/io.h"
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  size_t got = fread(s, 1, (size_t)n, f);
-  s[got] = 0;
-  fclose(f);
-  return s;
-}
 
 static int write_atomic(const char *path, const char *text) {
   char tmp[2100];
@@ -50,11 +39,25 @@ int dashi_manifest_update(const char *run_dir, const char *entry_json) {
   free(one);
   int lk = open(lpath, O_CREAT | O_RDWR, 0664);
   if (lk < 0 || flock(lk, LOCK_EX)) {
+    if (lk >= 0) close(lk);
     cJSON_Delete(entry);
     return dashi_err(DASHI_ERR_IO, "cannot lock %s", lpath);
   }
-  char *old = slurp(mpath);
+  char *old = dashi_read_text(mpath);
   cJSON *m = old ? cJSON_Parse(old) : NULL;
+  if (old && !cJSON_IsObject(m)) {
+    /* never drop other runs' entries silently: keep the unreadable file beside the new one */
+    char bad[2300];
+    snprintf(bad, sizeof bad, "%s.unreadable.%ld", mpath, (long)time(NULL));
+    if (rename(mpath, bad) == 0)
+      fprintf(stderr, "dashi: warning: %s is not a JSON object; kept it as %s and started a new "
+                      "manifest\n", mpath, bad);
+    else
+      rc = dashi_err(DASHI_ERR_IO, "%s is not valid JSON and cannot be moved aside: fix or remove it",
+                     mpath);
+    cJSON_Delete(m);
+    m = NULL;
+  }
   free(old);
   if (!m) m = cJSON_CreateObject();
   cJSON *runs = cJSON_GetObjectItem(m, "runs");
@@ -68,8 +71,10 @@ int dashi_manifest_update(const char *run_dir, const char *entry_json) {
     const char *rid = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, i), "id"));
     if (rid && id && !strcmp(rid, id)) at = i;
   }
-  if (at >= 0) cJSON_ReplaceItemInArray(runs, at, entry);
-  else cJSON_AddItemToArray(runs, entry);
+  if (at >= 0)
+    cJSON_ReplaceItemInArray(runs, at, entry);
+  else
+    cJSON_AddItemToArray(runs, entry);
   if (!cJSON_GetObjectItem(m, "format")) cJSON_AddStringToObject(m, "format", "dashi-manifest-1");
   char *text = cJSON_Print(m);
   if (!rc) rc = write_atomic(mpath, text);

@@ -36,9 +36,7 @@ int dashi_truth_reader_open(MPI_Comm comm, const char *path, dashi_truth_reader 
                      path);
   dashi_truth_reader *t = calloc(1, sizeof *t);
   snprintf(t->m.path, sizeof t->m.path, "%s", path);
-  hid_t fapl = dashi_h5_fapl(comm);
-  t->f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  H5Pclose(fapl);
+  t->f = dashi_h5_open(comm, path, H5F_ACC_RDONLY);
   t->d = -1;
   int rc = 0;
   char sid[128] = "";
@@ -173,7 +171,7 @@ static int put_modes(dashi_proxy_file *pf, const char *name, int n, const dashi_
 }
 
 int dashi_pfile_create(MPI_Comm comm, const char *path, const dashi_proxy_layout *l,
-                       const char *command, const char *options_json, const char *truth_path,
+                       const char *command, const dashi_options *o, const char *truth_path,
                        dashi_proxy_file **out) {
   if (!l->frozen)
     return dashi_err(DASHI_ERR_GENERIC, "internal error: proxy file %s before the anchors are set",
@@ -182,9 +180,7 @@ int dashi_pfile_create(MPI_Comm comm, const char *path, const dashi_proxy_layout
   pf->comm = comm;
   MPI_Comm_rank(comm, &pf->rank);
   snprintf(pf->path, sizeof pf->path, "%s", path);
-  hid_t fapl = dashi_h5_fapl(comm);
-  pf->f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-  H5Pclose(fapl);
+  pf->f = dashi_h5_create(comm, path);
   if (pf->f < 0) {
     free(pf);
     return dashi_err(DASHI_ERR_IO, "cannot create proxy file %s", path);
@@ -197,7 +193,9 @@ int dashi_pfile_create(MPI_Comm comm, const char *path, const dashi_proxy_layout
   if (!rc) rc = dashi_h5_attr_str(pf->f, "proxy_id", DASHI_PROXY_ID);
   if (!rc) rc = dashi_h5_attr_str(pf->f, "proxy_config", cj);
   if (!rc) rc = dashi_h5_attr_str(pf->f, "command", command);
-  if (!rc) rc = dashi_h5_attr_str(pf->f, "options", options_json ? options_json : "{}");
+  char *oj = dashi_options_json(o);
+  if (!rc) rc = dashi_h5_attr_str(pf->f, "options", oj);
+  free(oj);
   if (!rc) rc = dashi_h5_attr_str(pf->f, "truth_file", truth_path ? truth_path : "");
   if (!rc) rc = dashi_h5_attr_str(pf->f, "solver_id", "spectral_les_v1");
   if (!rc) rc = dashi_h5_attr_str(pf->f, "git_revision", DASHI_GIT_REV);
@@ -349,14 +347,11 @@ int dashi_pfile_write_ensemble(dashi_proxy_file *pf, const dashi_ens_records *re
   return rc;
 }
 
-int dashi_pfile_set_status(dashi_proxy_file *pf, const char *status) {
-  return dashi_h5_attr_str(pf->f, "status", status);
-}
-
-int dashi_pfile_close(dashi_proxy_file *pf) {
-  if (!pf) return 0;
-  herr_t e = H5Fclose(pf->f);
-  int rc = e < 0 ? dashi_err(DASHI_ERR_IO, "closing proxy file %s failed", pf->path) : 0;
+int dashi_pfile_close(dashi_proxy_file *pf, int rc, const char *status) {
+  if (!pf) return rc;
+  if (!rc) rc = dashi_h5_attr_str(pf->f, "status", status);
+  if (H5Fclose(pf->f) < 0 && !rc)
+    rc = dashi_err(DASHI_ERR_IO, "closing proxy file %s failed", pf->path);
   free(pf);
   return rc;
 }
@@ -494,9 +489,7 @@ int dashi_pfile_read(MPI_Comm comm, const char *path, bool need_z, bool need_A,
   if (!path[0]) return dashi_err(DASHI_ERR_USAGE, "no proxy file given");
   if (!dashi_path_exists(path))
     return dashi_err(DASHI_ERR_INPUT, "proxy file %s does not exist", path);
-  hid_t fapl = dashi_h5_fapl(comm);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-  H5Pclose(fapl);
+  hid_t f = dashi_h5_open(comm, path, H5F_ACC_RDONLY);
   if (f < 0) return dashi_err(DASHI_ERR_INPUT, "%s is not an HDF5 file (or is damaged)", path);
   int rc = read_body(f, path, need_z, need_A, in);
   H5Fclose(f);

@@ -6,16 +6,14 @@
 #include "dashi/les.h"
 #include "dashi/log.h"
 
-
 int dashi_les_omega_slab(dashi_les *s, double *slab) {
   const struct dashi_backend_ops *ops = s->b->ops;
   DASHI_CALL(ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]));
   return ops->real_get(s->b, s->rl[0], slab);
 }
 
-int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d) {
+static int diagnostics(dashi_les *s, dashi_les_diag *d) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  PetscLogEventBegin(dashi_ev_diag, 0, 0, 0, 0);
   double m[3], umax;
   d->time = s->time;
   d->step = s->step;
@@ -29,8 +27,16 @@ int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d) {
   d->diss_Z = -d->diss_Z;
   d->inj_Z = 0;
   if (s->force) DASHI_CALL(ops->spec_dot(s->b, s->w, s->force, &d->inj_Z));
-  PetscLogEventEnd(dashi_ev_diag, 0, 0, 0, 0);
   return 0;
 }
 
-int dashi_les_spectrum(dashi_les *s, double *Ek) { return s->b->ops->spec_shells(s->b, s->w, Ek); }
+int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d) {
+  PetscLogEventBegin(dashi_ev_diag, 0, 0, 0, 0);
+  int rc = diagnostics(s, d);
+  PetscLogEventEnd(dashi_ev_diag, 0, 0, 0, 0);
+  return rc;
+}
+
+int dashi_les_spectrum(dashi_les *s, double *Ek) {
+  return s->b->ops->spec_shells(s->b, s->w, Ek);
+}

@@ -42,8 +42,12 @@ void dashi_score(int n, const dashi_field_summary *dec, const dashi_field_summar
 double dashi_z_error(const dashi_proxy_layout *l, const double *zp, const double *zt) {
   int kidx = dashi_z_hdr(l) + DASHI_HDR_K;
   double se = 0, st = 0, e = 0, t = 0;
-  for (int i = 0; i < l->D; i++)
-    if (i != kidx) se = fmax(se, fabs(zp[i] - zt[i])), st = fmax(st, fabs(zt[i]));
+  for (int i = 0; i < l->D; i++) {
+    if (i == kidx) continue;
+    double de = fabs(zp[i] - zt[i]);
+    if (!(de <= se)) se = de; /* NaN-propagating max: a non-finite zp never scores 0 */
+    st = fmax(st, fabs(zt[i]));
+  }
   if (!(st > 0)) return NAN;
   if (se == 0) return 0.0;
   for (int i = 0; i < l->D; i++) {

@@ -17,24 +17,10 @@ TOOLS = SOURCE / "tools"
 PY = "/usr/bin/python3"
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(TOOLS))
+sys.path.insert(0, str(SOURCE / "tests"))
 
-EXIT_SIGNAL = 75  # include/dashi/error.h DASHI_EXIT_SIGNAL
-EXIT_INPUT = 3    # DASHI_ERR_INPUT
-
-
-def need(var):
-    value = os.environ.get(var)
-    if not value:
-        pytest.fail(f"environment variable {var} is not set: run these tests through ctest "
-                    "(it sets DASHI_BIN, DASHI_MPIEXEC and DASHI_SOURCE_DIR)", pytrace=False)
-    return value
-
-
-def mpi_env(base=None, **extra):
-    env = dict(os.environ if base is None else base)
-    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", **extra)
-    return env
+from dashi_testenv import EXIT_SIGNAL, mpi_env, need  # noqa: E402,F401 (tests import them from here)
+from dashi_testenv import INPUT as EXIT_INPUT  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

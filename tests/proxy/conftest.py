@@ -1,45 +1,24 @@
 """Fixtures of the proxy CLI tests: the dashi binary under mpiexec (CTest sets DASHI_BIN and
 DASHI_MPIEXEC), small truth runs shared by the session, and a numpy reference of the encoder."""
 import os
-import subprocess
+import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-USAGE, INPUT, NUMERICS, DEVICE = 2, 3, 4, 5
-
-
-def _need(var):
-    value = os.environ.get(var)
-    if not value:
-        pytest.fail(f"{var} is not set: run these tests through ctest", pytrace=False)
-    return value
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
-
-    def __repr__(self):
-        return f"exit {self.rc}\n--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-3000:]}"
-
-    def error(self):
-        lines = [l for l in self.stderr.splitlines() if l.startswith("dashi: error:")]
-        return lines[0] if lines else ""
+sys.path.insert(0, str(Path(os.environ.get("DASHI_SOURCE_DIR", Path(__file__).resolve().parents[2])) / "tests"))
+from dashi_testenv import DEVICE, INPUT, NUMERICS, USAGE, dashi_runner  # noqa: E402,F401 (tests import them from here)
 
 
 @pytest.fixture(scope="session")
 def dashi():
     """dashi(cmd, *args, np=1) -> Result"""
-    binary, mpiexec = _need("DASHI_BIN"), _need("DASHI_MPIEXEC")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_odls_base_sigkill_timeout="0")
+    launch = dashi_runner()
 
     def run(cmd, *args, np=1, timeout=300):
-        argv = [mpiexec, "--oversubscribe", "-n", str(np), binary, cmd] + [str(a) for a in args]
-        return Result(subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout))
+        return launch([cmd, *args], np=np, timeout=timeout)
 
     return run
 

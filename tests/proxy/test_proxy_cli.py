@@ -44,7 +44,7 @@ def test_learn_report(afile, zfile):
 
 def test_learn_without_ridge_on_rank_deficient_window(dashi, work, zfile):
     r = dashi("learn", "-z", zfile, "-ridge", 0, "-out", work / "noridge")
-    assert r.rc == NUMERICS and "rank-deficient" in r.error(), r
+    assert r.rc == NUMERICS and "rank-deficient" in r.error_line(), r
 
 
 def ensemble(dashi, out, *args, np=1):
@@ -100,14 +100,14 @@ def test_truth_of_another_N(dashi, ok, work, afile, zfile):
     ok("truth", "-N", 64, "-steps", 2, "-snapshot_every", 1, "-progress_every", 0, "-out", t64)
     r = ensemble(dashi, work / "ens64", "-A", afile, "-z", zfile, "-truth", t64 / "truth.h5",
                  "-ens_steps", 2)
-    assert r.rc == INPUT and "N=64" in r.error() and "N=32" in r.error(), r
+    assert r.rc == INPUT and "N=64" in r.error_line() and "N=32" in r.error_line(), r
 
 
 def test_proxy_files_of_another_config(dashi, ok, work, afile, truth32):
     ok("encode", "-truth", truth32, "-k_cut", 6, "-out", work / "enc6")
     r = ensemble(dashi, work / "ens6", "-A", afile, "-z", work / "enc6" / "z.h5", "-kernel_only",
                  "-ens_steps", 10)
-    assert r.rc == INPUT and "k_cut" in r.error(), r
+    assert r.rc == INPUT and "k_cut" in r.error_line(), r
 
 
 def test_diverging_operator_keeps_partial_results(dashi, work, afile, zfile, truth32):
@@ -119,7 +119,7 @@ def test_diverging_operator_keeps_partial_results(dashi, work, afile, zfile, tru
     out = work / "ensbad"
     r = ensemble(dashi, out, "-A", bad, "-z", zfile, "-truth", truth32, "-members", 2,
                  "-score_every", 10)
-    assert r.rc == NUMERICS and "diverged" in r.error(), r
+    assert r.rc == NUMERICS and "diverged" in r.error_line(), r
     with h5(out / "ensemble.h5") as f:
         assert f.attrs["status"].startswith(b"failed: rollout diverged")
         steps = f["ensemble/step"][()]
@@ -137,7 +137,7 @@ def test_nonfinite_z0(dashi, work, afile, zfile):
         f["z"][5, 3] = np.nan
     r = ensemble(dashi, work / "ensnan", "-A", afile, "-z", bad, "-start", 5, "-kernel_only",
                  "-ens_steps", 5)
-    assert r.rc == INPUT and "non-finite" in r.error(), r
+    assert r.rc == INPUT and "non-finite" in r.error_line(), r
 
 
 @pytest.mark.parametrize("args,code,text", [
@@ -149,11 +149,11 @@ def test_nonfinite_z0(dashi, work, afile, zfile):
 def test_bad_ensemble_options(dashi, work, afile, zfile, truth32, args, code, text):
     r = ensemble(dashi, work / "ensbadopt", "-force", "-A", afile, "-z", zfile, "-truth", truth32,
                  *args, np=2)
-    assert r.rc == code and text in r.error(), r
+    assert r.rc == code and text in r.error_line(), r
 
 
 def test_missing_inputs(dashi, work):
     r = dashi("encode", "-truth", work / "nope.h5", "-out", work / "encnope")
-    assert r.rc == INPUT and "does not exist" in r.error(), r
+    assert r.rc == INPUT and "does not exist" in r.error_line(), r
     r = dashi("learn", "-out", work / "learnnope")
-    assert r.rc == USAGE and "-z FILE" in r.error(), r
+    assert r.rc == USAGE and "-z FILE" in r.error_line(), r

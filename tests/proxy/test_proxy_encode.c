@@ -45,7 +45,7 @@ static double support_of(const dashi_grid *g, const double *slab, double tau) {
 static void test_layout(void) {
   dashi_proxy_config c = pt_config(64);
   dashi_proxy_layout l;
-  PT_OK(dashi_proxy_layout_init(&c, &l));
+  TU_OK(dashi_proxy_layout_init(&c, &l));
   int nL = 0, nM = 0;
   for (int ky = 0; ky <= 12; ky++)
     for (int kx = -12; kx <= 12; kx++) {
@@ -54,18 +54,18 @@ static void test_layout(void) {
       nL += k2 <= 64;
       nM += k2 > 64 && k2 <= 144;
     }
-  pt_check(l.nL == nL && l.nM == nM, "default sets: |L| = %d (expect %d), |M| = %d (expect %d)",
+  tu_check(l.nL == nL && l.nM == nM, "default sets: |L| = %d (expect %d), |M| = %d (expect %d)",
            l.nL, nL, l.nM, nM);
-  pt_check(l.K == (128 < nM ? 128 : nM) && l.D == 2 * l.nL + 4 + 2 * l.K,
+  tu_check(l.K == (128 < nM ? 128 : nM) && l.D == 2 * l.nL + 4 + 2 * l.K,
            "defaults: K = min(topk 128, |M|) = %d, D = 2|L| + 4 + 2K = %d", l.K, l.D);
   dashi_proxy_layout_free(&l);
   c.topk = 20;
-  PT_OK(dashi_proxy_layout_init(&c, &l));
-  pt_check(l.K == 20 && l.D == 2 * nL + 4 + 40, "topk 20: K = %d, D = %d", l.K, l.D);
+  TU_OK(dashi_proxy_layout_init(&c, &l));
+  tu_check(l.K == 20 && l.D == 2 * nL + 4 + 40, "topk 20: K = %d, D = %d", l.K, l.D);
   dashi_proxy_layout_free(&l);
   c.mid_cut = 32;
   int rc = dashi_proxy_layout_init(&c, &l);
-  pt_check(rc == DASHI_ERR_USAGE, "mid_cut at the Nyquist wavenumber is refused: %s",
+  tu_check(rc == DASHI_ERR_USAGE, "mid_cut at the Nyquist wavenumber is refused: %s",
            dashi_err_msg());
   dashi_proxy_layout_free(&l);
 }
@@ -74,20 +74,20 @@ static void encode_field(dashi_encoder *e, const dashi_grid *g, pt_fft *f, const
                          double *canon, double *slab, double *z) {
   pt_canon(g, n, m, canon);
   pt_to_real(f, canon, slab);
-  PT_OK(dashi_encode(e, canon, slab, z));
+  TU_OK(dashi_encode(e, canon, slab, z));
 }
 
 static void test_field(MPI_Comm comm, int N) {
   dashi_grid g;
-  PT_OK(dashi_grid_create(comm, N, &g));
+  TU_OK(dashi_grid_create(comm, N, &g));
   pt_fft f;
   pt_fft_create(&g, &f);
   dashi_proxy_config c = pt_config(N);
   c.topk = 3;
   dashi_proxy_layout l;
-  PT_OK(dashi_proxy_layout_init(&c, &l));
+  TU_OK(dashi_proxy_layout_init(&c, &l));
   dashi_encoder *e;
-  PT_OK(dashi_encoder_create(&l, &g, &e));
+  TU_OK(dashi_encoder_create(&l, &g, &e));
   int nl = 5, nm = 6, nh = 3, n = nl + nm + nh;
   pt_mode all[16];
   memcpy(all, low_modes, sizeof low_modes);
@@ -106,7 +106,7 @@ static void test_field(MPI_Comm comm, int N) {
         re = low_modes[q].re, im = low_modes[q].im;
     err = fmax(err, fmax(fabs(z[i] - re), fabs(z[l.nL + i] - im)));
   }
-  pt_check(err == 0.0, "N=%d: lowk equals the known coefficients exactly (max error %.3g)", N, err);
+  tu_check(err == 0.0, "N=%d: lowk equals the known coefficients exactly (max error %.3g)", N, err);
   /* anchors: top-3 |R|^2 of the mid modes */
   double r2[6];
   for (int q = 0; q < nm; q++) {
@@ -139,20 +139,20 @@ static void test_field(MPI_Comm comm, int N) {
     resid_of(N, 3, &high_modes[q], r);
     ehigh += r[0] * r[0] + r[1] * r[1];
   }
-  pt_check(anchors_ok,
+  tu_check(anchors_ok,
            "N=%d: anchors are the 3 largest |R_hat|^2 of the mid band: (%d,%d) (%d,%d) (%d,%d)", N,
            l.anchors[0].kx, l.anchors[0].ky, l.anchors[1].kx, l.anchors[1].ky, l.anchors[2].kx,
            l.anchors[2].ky);
-  pt_check(kerr < 1e-15, "N=%d: kept = R_hat = w_hat (1 - H H) on the anchors (max error %.3g)", N,
+  tu_check(kerr < 1e-15, "N=%d: kept = R_hat = w_hat (1 - H H) on the anchors (max error %.3g)", N,
            kerr);
   double em = z[hdr + DASHI_HDR_EMID], eh = z[hdr + DASHI_HDR_EHIGH];
-  pt_check(fabs(em - emid) <= 1e-13 * emid && fabs(eh - ehigh) <= 1e-13 * ehigh,
+  tu_check(fabs(em - emid) <= 1e-13 * emid && fabs(eh - ehigh) <= 1e-13 * ehigh,
            "N=%d: E_mid = %.15g (expect %.15g), E_high = %.15g (expect %.15g)", N, em, emid, eh,
            ehigh);
   double sf = support_of(&g, slab, c.tau);
-  pt_check(z[hdr + DASHI_HDR_SUPPORT] == sf && sf > 0 && sf < 1,
+  tu_check(z[hdr + DASHI_HDR_SUPPORT] == sf && sf > 0 && sf < 1,
            "N=%d: support fraction %.6f (brute force %.6f)", N, z[hdr + DASHI_HDR_SUPPORT], sf);
-  pt_check(z[hdr + DASHI_HDR_K] == 3, "N=%d: header K = %g", N, z[hdr + DASHI_HDR_K]);
+  tu_check(z[hdr + DASHI_HDR_K] == 3, "N=%d: header K = %g", N, z[hdr + DASHI_HDR_K]);
 
   /* second frame with other amplitudes: anchors stay, kept follows the field */
   dashi_mode before[3];
@@ -171,19 +171,19 @@ static void test_field(MPI_Comm comm, int N) {
     resid_of(N, 3, &all2[nl + q], r);
     kerr2 = fmax(kerr2, fmax(fabs(z[kept + i] - r[0]), fabs(z[kept + 3 + i] - r[1])));
   }
-  pt_check(same && kerr2 < 1e-14,
+  tu_check(same && kerr2 < 1e-14,
            "N=%d: anchors frozen on the next frame; kept follows it (err %.3g)", N, kerr2);
 
   /* rank-count invariance: the same field encoded by this rank alone */
   if (g.size > 1) {
     dashi_grid g1;
-    PT_OK(dashi_grid_create(MPI_COMM_SELF, N, &g1));
+    TU_OK(dashi_grid_create(MPI_COMM_SELF, N, &g1));
     pt_fft f1;
     pt_fft_create(&g1, &f1);
     dashi_proxy_layout l1;
-    PT_OK(dashi_proxy_layout_init(&c, &l1));
+    TU_OK(dashi_proxy_layout_init(&c, &l1));
     dashi_encoder *e1;
-    PT_OK(dashi_encoder_create(&l1, &g1, &e1));
+    TU_OK(dashi_encoder_create(&l1, &g1, &e1));
     double *c1 = malloc(sizeof(double) * 2 * (size_t)g1.nky * N),
            *s1 = malloc(sizeof(double) * N * N);
     double *z1 = malloc(sizeof(double) * (size_t)l1.D), *z2 = malloc(sizeof(double) * (size_t)l.D);
@@ -195,7 +195,7 @@ static void test_field(MPI_Comm comm, int N) {
     int anc_same = !memcmp(l1.anchors, l.anchors, sizeof(dashi_mode) * 3),
         ok = d < 1e-13 && anc_same, all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    pt_check(all_ok, "N=%d: %d ranks vs 1 rank: same anchors, z equal to %.2g (relative)", N,
+    tu_check(all_ok, "N=%d: %d ranks vs 1 rank: same anchors, z equal to %.2g (relative)", N,
              g.size, d);
     dashi_encoder_destroy(e1);
     dashi_proxy_layout_free(&l1);
@@ -207,7 +207,7 @@ static void test_field(MPI_Comm comm, int N) {
   int nn = N / 2;
   double *tr = malloc(sizeof(double) * (size_t)nn * nn);
   pt_canon(&g, n, all, canon);
-  PT_OK(dashi_truncate_gather(&g, canon, nn, tr, 0));
+  TU_OK(dashi_truncate_gather(&g, canon, nn, tr, 0));
   if (g.rank == 0) {
     double s = (double)nn * nn, te = 0;
     for (int q = 0; q < n; q++) {
@@ -217,11 +217,11 @@ static void test_field(MPI_Comm comm, int N) {
     }
     double nyq = 0;
     for (int a = 0; a < nn / 2; a++) nyq = fmax(nyq, fabs(tr[2 * ((size_t)a * nn + nn / 2)]));
-    pt_check(te < 1e-12 && nyq == 0,
+    tu_check(te < 1e-12 && nyq == 0,
              "N=%d: truncation to %d keeps the modes below %d (err %.2g), Nyquist 0", N, nn, nn / 2,
              te);
   } else {
-    pt_check(true, "truncation checked on rank 0");
+    tu_check(true, "truncation checked on rank 0");
   }
   free(tr);
   dashi_encoder_destroy(e);
@@ -234,7 +234,7 @@ static void test_field(MPI_Comm comm, int N) {
 static void test_ties(MPI_Comm comm) {
   int N = 64;
   dashi_grid g;
-  PT_OK(dashi_grid_create(comm, N, &g));
+  TU_OK(dashi_grid_create(comm, N, &g));
   pt_fft f;
   pt_fft_create(&g, &f);
   pt_mode m[] = {{2, 9, 0.1, 0.05}, {-9, 2, 0.1, 0.05}, {9, 2, 0.1, 0.05}, {1, 1, 0.5, 0}};
@@ -244,14 +244,14 @@ static void test_ties(MPI_Comm comm) {
     dashi_proxy_config c = pt_config(N);
     c.topk = topk;
     dashi_proxy_layout l;
-    PT_OK(dashi_proxy_layout_init(&c, &l));
+    TU_OK(dashi_proxy_layout_init(&c, &l));
     dashi_encoder *e;
-    PT_OK(dashi_encoder_create(&l, &g, &e));
+    TU_OK(dashi_encoder_create(&l, &g, &e));
     double *z = malloc(sizeof(double) * (size_t)l.D);
     encode_field(e, &g, &f, m, 4, canon, slab, z);
     bool ok = topk == 1 ? l.anchors[0].kx == 9 && l.anchors[0].ky == 2
                         : find_mode(l.anchors, 2, 9, 2) >= 0 && find_mode(l.anchors, 2, -9, 2) >= 0;
-    pt_check(ok, "ties, topk %d: anchors by lower flat index ((9,2) < (-9,2) < (2,9)): (%d,%d)%s",
+    tu_check(ok, "ties, topk %d: anchors by lower flat index ((9,2) < (-9,2) < (2,9)): (%d,%d)%s",
              topk, l.anchors[0].kx, l.anchors[0].ky, topk == 2 ? " + one more" : "");
     dashi_encoder_destroy(e);
     dashi_proxy_layout_free(&l);
@@ -260,12 +260,12 @@ static void test_ties(MPI_Comm comm) {
   /* topk >= |M|: every mid mode is an anchor and E_mid is exactly 0 */
   dashi_proxy_config c = pt_config(N);
   dashi_proxy_layout l;
-  PT_OK(dashi_proxy_layout_init(&c, &l));
+  TU_OK(dashi_proxy_layout_init(&c, &l));
   dashi_encoder *e;
-  PT_OK(dashi_encoder_create(&l, &g, &e));
+  TU_OK(dashi_encoder_create(&l, &g, &e));
   double *z = malloc(sizeof(double) * (size_t)l.D);
   encode_field(e, &g, &f, mid_modes, 6, canon, slab, z);
-  pt_check(l.K == l.nM && z[dashi_z_hdr(&l) + DASHI_HDR_EMID] == 0.0,
+  tu_check(l.K == l.nM && z[dashi_z_hdr(&l) + DASHI_HDR_EMID] == 0.0,
            "topk 128 >= |M| = %d: all mid modes anchored, E_mid = %g", l.nM,
            z[dashi_z_hdr(&l) + 1]);
   dashi_encoder_destroy(e);
@@ -275,10 +275,10 @@ static void test_ties(MPI_Comm comm) {
 }
 
 int main(int argc, char **argv) {
-  pt_init(&argc, &argv);
+  tu_init(&argc, &argv);
   test_layout();
   test_field(MPI_COMM_WORLD, 32);
   test_field(MPI_COMM_WORLD, 64);
   test_ties(MPI_COMM_WORLD);
-  return pt_finish("test_proxy_encode");
+  return tu_finish("test_proxy_encode");
 }

@@ -61,7 +61,7 @@ static double rel_err(int D, const double *A, const double *B) {
 }
 
 int main(int argc, char **argv) {
-  pt_init(&argc, &argv);
+  tu_init(&argc, &argv);
   MPI_Comm W = MPI_COMM_WORLD;
   const int D = 24, T = 80;
   double *A = malloc(sizeof(double) * D * D), *L = malloc(sizeof(double) * D * D);
@@ -74,21 +74,21 @@ int main(int argc, char **argv) {
   dashi_learn_opts o = {.ridge = 0, .standardize = false};
 
   /* exact recovery without noise */
-  PT_OK(dashi_learn(W, T, D, F, F + D, &o, L, &r));
+  TU_OK(dashi_learn(W, T, D, F, F + D, &o, L, &r));
   double e = rel_err(D, L, A);
-  pt_check(e <= 1e-8, "known A (D=%d, T=%d, |eig| = 1): recovered to %.2e relative (<= 1e-8)", D, T,
+  tu_check(e <= 1e-8, "known A (D=%d, T=%d, |eig| = 1): recovered to %.2e relative (<= 1e-8)", D, T,
            e);
-  pt_check(fabs(r.spectral_radius - 1.0) < 1e-8 && r.rel_residual < 1e-10 && !r.rank_deficient &&
+  tu_check(fabs(r.spectral_radius - 1.0) < 1e-8 && r.rel_residual < 1e-10 && !r.rank_deficient &&
                r.rank == D,
            "fit report: spectral radius %.12f, training residual %.2e, rank %d, cond %.3g",
            r.spectral_radius, r.rel_residual, r.rank, r.cond);
   /* the same operator from one rank alone (bit-identical) */
-  PT_OK(dashi_learn(MPI_COMM_SELF, T, D, F, F + D, &o, L1, &r));
+  TU_OK(dashi_learn(MPI_COMM_SELF, T, D, F, F + D, &o, L1, &r));
   int same = !memcmp(L, L1, sizeof(double) * D * D), all;
   MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, W);
   int size;
   MPI_Comm_size(W, &size);
-  pt_check(all, "A from %d proxy rank(s) is bit-identical to A from 1 rank", size);
+  tu_check(all, "A from %d proxy rank(s) is bit-identical to A from 1 rank", size);
 
   /* standardized columns over 4 decades */
   trajectory(D, T, A, sc, F);
@@ -96,9 +96,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < D; i++)
     for (int j = 0; j < D; j++) As[i * D + j] = A[i * D + j] * sc[j] / sc[i];
   o.standardize = true;
-  PT_OK(dashi_learn(W, T, D, F, F + D, &o, L, &r));
+  TU_OK(dashi_learn(W, T, D, F, F + D, &o, L, &r));
   e = rel_err(D, L, As);
-  pt_check(e <= 1e-8, "scaled columns (1e-2..1e2) with -standardize: recovered to %.2e", e);
+  tu_check(e <= 1e-8, "scaled columns (1e-2..1e2) with -standardize: recovered to %.2e", e);
   o.standardize = false;
 
   /* noise on the targets: graceful, residual reported */
@@ -110,21 +110,21 @@ int main(int argc, char **argv) {
     Fp[k] = F[D + k] + 1e-3 * g[0];
   }
   o.ridge = 1e-6;
-  PT_OK(dashi_learn(W, T, D, F, Fp, &o, L, &r));
+  TU_OK(dashi_learn(W, T, D, F, Fp, &o, L, &r));
   e = rel_err(D, L, A);
-  pt_check(e < 0.02 && r.rel_residual > 1e-4 && r.rel_residual < 1e-2,
+  tu_check(e < 0.02 && r.rel_residual > 1e-4 && r.rel_residual < 1e-2,
            "noise 1e-3 on Z': A within %.2e, training residual %.2e reported", e, r.rel_residual);
 
   /* rank-deficient window: T = 10 < D */
   o.ridge = 0;
   int rc = dashi_learn(W, 10, D, F, F + D, &o, L, &r);
-  pt_check(rc == DASHI_ERR_NUMERICS && strstr(dashi_err_msg(), "rank-deficient"),
+  tu_check(rc == DASHI_ERR_NUMERICS && strstr(dashi_err_msg(), "rank-deficient"),
            "rank-deficient window without ridge: clear error (%s)", dashi_err_msg());
   o.ridge = 1e-6;
-  PT_OK(dashi_learn(W, 10, D, F, F + D, &o, L, &r));
+  TU_OK(dashi_learn(W, 10, D, F, F + D, &o, L, &r));
   bool finite = true;
   for (int k = 0; k < D * D; k++) finite &= isfinite(L[k]);
-  pt_check(
+  tu_check(
       finite && r.rank_deficient && r.rank == 10 && r.rel_residual < 1e-3,
       "rank-deficient window with ridge 1e-6: solvable, report says rank %d of %d, residual %.2e",
       r.rank, D, r.rel_residual);
@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
   /* non-finite training data is refused */
   F[3] = NAN;
   rc = dashi_learn(W, T, D, F, F + D, &o, L, &r);
-  pt_check(rc == DASHI_ERR_INPUT, "non-finite training state refused: %s", dashi_err_msg());
+  tu_check(rc == DASHI_ERR_INPUT, "non-finite training state refused: %s", dashi_err_msg());
   free(A), free(L), free(L1), free(F), free(As), free(Fp);
-  return pt_finish("test_proxy_learn");
+  return tu_finish("test_proxy_learn");
 }

@@ -5,17 +5,17 @@
 #include "ptest.h"
 
 int main(int argc, char **argv) {
-  pt_init(&argc, &argv);
+  tu_init(&argc, &argv);
   MPI_Comm W = MPI_COMM_WORLD;
   int rank, size;
   MPI_Comm_rank(W, &rank);
   MPI_Comm_size(W, &size);
   dashi_proxy_config c = pt_config(64);
   dashi_proxy_layout l;
-  PT_OK(dashi_proxy_layout_init(&c, &l));
+  TU_OK(dashi_proxy_layout_init(&c, &l));
   dashi_mode *anc = malloc(sizeof *anc * (size_t)l.K);
   memcpy(anc, l.M, sizeof *anc * (size_t)l.K);
-  PT_OK(dashi_proxy_layout_set_anchors(&l, l.K, anc));
+  TU_OK(dashi_proxy_layout_set_anchors(&l, l.K, anc));
   const int D = l.D, M = 8, steps = 25;
   double *A = malloc(sizeof(double) * D * D), *z0 = malloc(sizeof(double) * D);
   for (int k = 0; k < D * D; k++) {
@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
   double *zp = malloc(sizeof(double) * D), *zq = malloc(sizeof(double) * D),
          *tmp = malloc(sizeof(double) * D);
   dashi_perturb(&l, z0, 0.0, DASHI_NOISE_ISO, 1, 3, zp);
-  pt_check(!memcmp(zp, z0, sizeof(double) * D), "noise 0: every member starts at z0");
+  tu_check(!memcmp(zp, z0, sizeof(double) * D), "noise 0: every member starts at z0");
   dashi_perturb(&l, z0, 0.01, DASHI_NOISE_LOWK, 1, 3, zp);
   int hdr = dashi_z_hdr(&l), kept = dashi_z_kept(&l);
   bool lowk_only = !memcmp(zp + hdr, z0 + hdr, sizeof(double) * (D - hdr)) && zp[0] != z0[0];
@@ -42,19 +42,19 @@ int main(int argc, char **argv) {
   bool anchors_only = !memcmp(zq, z0, sizeof(double) * kept) && zq[kept] != z0[kept];
   dashi_perturb(&l, z0, 0.01, DASHI_NOISE_ISO, 1, 3, zp);
   bool k_fixed = zp[hdr + DASHI_HDR_K] == l.K && zp[hdr] != z0[hdr];
-  pt_check(lowk_only && anchors_only && k_fixed,
+  tu_check(lowk_only && anchors_only && k_fixed,
            "noise modes: lowk touches lowk only, anchors the kept values only, iso all but K");
   dashi_perturb(&l, z0, 0.01, DASHI_NOISE_ISO, 1, 3, zq);
   bool repro = !memcmp(zp, zq, sizeof(double) * D);
   dashi_perturb(&l, z0, 0.01, DASHI_NOISE_ISO, 1, 4, zq);
-  pt_check(repro && memcmp(zp, zq, sizeof(double) * D), "perturbation keyed by (seed, member): "
+  tu_check(repro && memcmp(zp, zq, sizeof(double) * D), "perturbation keyed by (seed, member): "
                                                         "reproducible, members differ");
 
   /* batched rollout vs gemv, member by member */
   dashi_ensemble *e;
-  PT_OK(dashi_ensemble_create(W, M, D, A, &e));
-  PT_OK(dashi_ensemble_init(e, &l, z0, 0.01, DASHI_NOISE_ISO, 7));
-  for (int s = 0; s < steps; s++) PT_OK(dashi_ensemble_step(e));
+  TU_OK(dashi_ensemble_create(W, M, D, A, &e));
+  TU_OK(dashi_ensemble_init(e, &l, z0, 0.01, DASHI_NOISE_ISO, 7));
+  for (int s = 0; s < steps; s++) TU_OK(dashi_ensemble_step(e));
   double err = 0;
   for (int j = 0; j < e->m; j++) {
     dashi_perturb(&l, z0, 0.01, DASHI_NOISE_ISO, 7, e->m0 + j, zp);
@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
   }
   double gerr;
   MPI_Allreduce(&err, &gerr, 1, MPI_DOUBLE, MPI_MAX, W);
-  pt_check(gerr <= 1e-13,
+  tu_check(gerr <= 1e-13,
            "M=%d members, %d steps, %d rank(s): gemm rollout = gemv rollouts (max rel "
            "diff %.2e%s)",
            M, steps, size, gerr, gerr == 0 ? ", bit-identical" : "");
@@ -75,33 +75,33 @@ int main(int argc, char **argv) {
   double d1 = 0;
   if (rank == 0) {
     dashi_ensemble *e1;
-    PT_OK(dashi_ensemble_create(MPI_COMM_SELF, M, D, A, &e1));
-    PT_OK(dashi_ensemble_init(e1, &l, z0, 0.01, DASHI_NOISE_ISO, 7));
-    for (int s = 0; s < steps; s++) PT_OK(dashi_ensemble_step(e1));
+    TU_OK(dashi_ensemble_create(MPI_COMM_SELF, M, D, A, &e1));
+    TU_OK(dashi_ensemble_init(e1, &l, z0, 0.01, DASHI_NOISE_ISO, 7));
+    for (int s = 0; s < steps; s++) TU_OK(dashi_ensemble_step(e1));
     for (int k = 0; k < M * D; k++) d1 = fmax(d1, fabs(all[k] - e1->Z[k]));
     dashi_ensemble_destroy(e1);
   }
   MPI_Bcast(&d1, 1, MPI_DOUBLE, 0, W);
-  pt_check(d1 <= 1e-13, "ensemble on %d rank(s) = ensemble on 1 rank (max diff %.2e)", size, d1);
+  tu_check(d1 <= 1e-13, "ensemble on %d rank(s) = ensemble on 1 rank (max diff %.2e)", size, d1);
   dashi_ensemble_destroy(e);
 
   /* members not divisible by the ranks */
   if (size > 1) {
     int rc = dashi_ensemble_create(W, size + 1, D, A, &e);
-    pt_check(rc == DASHI_ERR_USAGE, "members %d on %d ranks refused: %s", size + 1, size,
+    tu_check(rc == DASHI_ERR_USAGE, "members %d on %d ranks refused: %s", size + 1, size,
              dashi_err_msg());
   }
 
   /* a diverging operator: non-finite state is a clear numerics error */
   for (int k = 0; k < D * D; k++) A[k] = (k % (D + 1) == 0) ? 1e30 : 0.0;
-  PT_OK(dashi_ensemble_create(W, M, D, A, &e));
-  PT_OK(dashi_ensemble_init(e, &l, z0, 0.0, DASHI_NOISE_ISO, 7));
+  TU_OK(dashi_ensemble_create(W, M, D, A, &e));
+  TU_OK(dashi_ensemble_init(e, &l, z0, 0.0, DASHI_NOISE_ISO, 7));
   int rc = 0, s = 0;
   while (!rc && s < 100) rc = dashi_ensemble_step(e), s++;
-  pt_check(rc == DASHI_ERR_NUMERICS && strstr(dashi_err_msg(), "diverged"),
+  tu_check(rc == DASHI_ERR_NUMERICS && strstr(dashi_err_msg(), "diverged"),
            "diverging A stops after %d steps: %s", s, dashi_err_msg());
   dashi_ensemble_destroy(e);
   dashi_proxy_layout_free(&l);
   free(anc), free(A), free(z0), free(zp), free(zq), free(tmp), free(all);
-  return pt_finish("test_proxy_rollout");
+  return tu_finish("test_proxy_rollout");
 }

@@ -88,14 +88,14 @@ def test_bad_run_options(dashi, work, np_, args, code, text):
     opts.update(dict(zip(args[::2], args[1::2])))
     flat = [x for kv in opts.items() for x in kv]
     r = dashi("run", *flat, "-out", work / "badrun", np=np_)
-    assert r.rc == code and text in r.error(), r
+    assert r.rc == code and text in r.error_line(), r
     assert not (work / "badrun" / "truth.h5").exists()
 
 
 def test_proxy_failure_lets_the_les_finish(dashi, work):
     out = work / "run_noridge"
     r = dashi("run", *COMMON, "-ridge", 0, "-out", out, np=3)
-    assert r.rc == NUMERICS and "rank-deficient" in r.error(), r
+    assert r.rc == NUMERICS and "rank-deficient" in r.error_line(), r
     with h5(out / "truth.h5") as t:
         assert list(t["snapshots/step"][()]) == [0, 10, 20, 30, 40]   # the truth run completed
     with h5(out / "proxy.h5") as f:
