@@ -3,6 +3,8 @@
 # docs/performance.md). Build on Debian, pack, run on the host:
 #
 #   ../shared/gpu/bundle.sh build-vk/dashi build-vk/dashi-vkbench build-vk/tests/vulkan/test_vk_parity
+#   (to fit the 64 MiB a device call carries: strip the three programs and keep them as
+#    .gpubundle/bins.tar.xz, unpacked into .gpubundle/bin/ before env.sh on the host)
 #   (on the GPU host, repository root)  source .gpubundle/env.sh && bench/run_gpu_bench.sh OUTDIR
 #
 # OUTDIR/gpu_check.txt   dashi info, per-op parity with the CPU backend and `dashi validate` on
@@ -12,6 +14,7 @@
 #                        the run's own correctness checks (dashi-vkbench)
 # OUTDIR/profile.jsonl   GPU time per kind of command (DASHI_VK_PROFILE=1) at a few sizes
 # OUTDIR/bench_np2.jsonl two ranks sharing the GPU: the distributed path (1D plans, MPI_Alltoall)
+# OUTDIR/bench_nosgs.jsonl -sgs none (5 transforms per right-hand side instead of 9)
 set -uo pipefail
 out=${1:-gpu-bench}
 sizes=${DASHI_BENCH_SIZES:-"256 512 1024 2048 4096 8192 16384"}
@@ -46,10 +49,10 @@ steps_for() { # about a second of stepping per size
       timeout 150 mpirun -n "$np" test_vk_parity "$prec" "$n" 2>&1 | grep -Ev "^  ok" || true
     done
   done
-  for v in "1 double" "1 single" "2 double"; do
-    read -r np prec <<<"$v"
-    echo "== dashi validate -N 512 -precision $prec on $np rank(s)"
-    timeout 150 mpirun -n "$np" dashi validate -N 512 -precision "$prec" -vk_device "$dev" 2>&1 || true
+  for v in "1 double 512" "1 single 512" "1 single 1024" "2 double 512"; do
+    read -r np prec n <<<"$v"
+    echo "== dashi validate -N $n -precision $prec on $np rank(s)"
+    timeout 150 mpirun -n "$np" dashi validate -N "$n" -precision "$prec" -vk_device "$dev" 2>&1 || true
   done
 } >"$check" 2>&1
 
@@ -64,4 +67,7 @@ for N in 256 4096; do
   DASHI_VK_PROFILE=1 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/profile.jsonl" 2>>"$out/bench_err.txt"
 done
 timeout 150 mpirun -n 2 dashi-vkbench 1024 single 500 "$dev" >>"$out/bench_np2.jsonl" 2>>"$out/bench_err.txt"
+for N in 256 1024 4096 8192; do
+  timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" none >>"$out/bench_nosgs.jsonl" 2>>"$out/bench_err.txt"
+done
 echo "done: $out" >&2

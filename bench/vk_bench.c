@@ -1,11 +1,11 @@
 /* GPU benchmark of the Vulkan backend (bench/run_gpu_bench.sh runs it for N = 256 ... 16384):
  *
- *   dashi-vkbench N single|double STEPS [VK_DEVICE]
+ *   dashi-vkbench N single|double STEPS [VK_DEVICE [smagorinsky|none]]
  *
- * The random-IC Smagorinsky case (div form, 2/3 dealiasing, rk2): ms per time step over STEPS
- * steps after a warm-up (wall clock, one sync at the end: what a run sees), the FFTs per step
- * (dashi_les_ffts_per_rhs x dashi_les_rhs_per_step), the GPU time of one VkFFT transform of the
- * same size measured in the same run (timestamps around 20 launches), and the ratio of the two.
+ * The random-IC Smagorinsky case (div form, 2/3 dealiasing, rk2; or -sgs none): ms per time step
+ * over STEPS steps after a warm-up (wall clock, one sync at the end: what a run sees), the FFTs per
+ * step (dashi_les_ffts_per_rhs x dashi_les_rhs_per_step), the GPU time of one VkFFT transform of
+ * the same size measured in the same run (timestamps around 20 launches), and the ratio of the two.
  * Before timing it checks the device's results: the Taylor-Green field through a forward and an
  * inverse FFT against the analytic one, its advection term (zero for Taylor-Green), and for
  * N <= 1024 the whole right-hand side of a random state against the CPU backend. One JSON line
@@ -114,7 +114,7 @@ static double check_cpu(const dashi_grid *g, const dashi_les_config *cfg, dashi_
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: dashi-vkbench N single|double STEPS [VK_DEVICE]\n");
+    fprintf(stderr, "usage: dashi-vkbench N single|double STEPS [VK_DEVICE [smagorinsky|none]]\n");
     return 2;
   }
   int N = atoi(argv[1]);
@@ -127,6 +127,7 @@ int main(int argc, char **argv) {
   dashi_grid g;
   CK(dashi_grid_create(comm, N, &g));
   dashi_les_config cfg = config(N);
+  cfg.sgs_on = !(argc > 5 && !strcmp(argv[5], "none"));
   dashi_backend_config bc = {.name = "vulkan", .single = single, .vk_device = dev};
   dashi_backend *b;
   dashi_les *s;
@@ -156,14 +157,15 @@ int main(int argc, char **argv) {
   int ffts = dashi_les_ffts_per_rhs(s) * dashi_les_rhs_per_step(s);
   double ms = 1e3 * wall / steps, one = 0.5 * (fft[0] + fft[1]);
   if (!g.rank)
-    printf("{\"device\": \"%s\", \"N\": %d, \"precision\": \"%s\", \"ranks\": %d, \"steps\": %d, "
+    printf("{\"device\": \"%s\", \"N\": %d, \"precision\": \"%s\", \"sgs\": \"%s\", \"ranks\": %d, "
+           "\"steps\": %d, "
            "\"ms_per_step\": %.5f, \"steps_per_s\": %.1f, \"submits_per_step\": %.4f, "
            "\"ffts_per_step\": %d, \"fft_fwd_ms\": %.5f, \"fft_inv_ms\": %.5f, "
            "\"fft_ms_per_step\": %.5f, \"ratio\": %.3f, \"setup_s\": %.2f, "
            "\"check_tg_field\": %.2e, \"check_tg_adv\": %.2e, \"check_rhs_vs_cpu\": %.2e, "
            "\"final_Z\": %.6g, \"final_cfl\": %.3g, \"fft_library\": \"%s\", \"profile\": {%s}}\n",
-           b->devices, N, single ? "single" : "double", g.size, steps, ms, 1e3 / ms,
-           (double)subs / steps, ffts, fft[0], fft[1], ffts * one,
+           b->devices, N, single ? "single" : "double", cfg.sgs_on ? "smagorinsky" : "none", g.size,
+           steps, ms, 1e3 / ms, (double)subs / steps, ffts, fft[0], fft[1], ffts * one,
            one > 0 ? ms / (ffts * one) : -1.0, setup, tg_field, tg_adv, parity, d.Z, d.cfl,
            b->fft_library, prof);
   fflush(stdout);

@@ -1,6 +1,9 @@
 #version 460
 // rhs = D(k) [adv + sgs(q1, q2)] - (nu0 |k|^2 + drag) w + force (backend.h spec_tendency);
-// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form.
+// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form;
+// 32: also the spec_lincomb that follows it, dst = c0 t0 + c1 t1 + c2 t2, with nterms = flags
+//     bits 6-7, the term that is rhs itself = bits 8-9, the other terms e0, e1 in order (one pass
+//     instead of two: the RK combination reads rhs from registers).
 #include "common.glsl"
 
 layout(push_constant, std430) uniform PC {
@@ -8,7 +11,26 @@ layout(push_constant, std430) uniform PC {
   RBuf dtab;
   REAL nu0, drag;
   uint flags, dkind;
+  CBuf dst, e0, e1;
+  REAL c0, c1, c2;
 } pc;
+
+void combine(uint m, CPLX r) {
+  uint nt = (pc.flags >> 6) & 3u, ir = (pc.flags >> 8) & 3u, e = 0u;
+  CPLX t[3];
+  for (uint i = 0u; i < nt; i++) {
+    if (i == ir) {
+      t[i] = r;
+    } else {
+      t[i] = e == 0u ? pc.e0.v[m] : pc.e1.v[m];
+      e++;
+    }
+  }
+  CPLX acc = CPLX(pc.c0 * t[0].x, pc.c0 * t[0].y);
+  if (nt > 1u) acc = CPLX(acc.x + pc.c1 * t[1].x, acc.y + pc.c1 * t[1].y);
+  if (nt > 2u) acc = CPLX(acc.x + pc.c2 * t[2].x, acc.y + pc.c2 * t[2].y);
+  pc.dst.v[m] = acc;
+}
 
 void main() {
   for (uint m = first_index(); m < COUNT; m += index_stride()) {
@@ -42,5 +64,6 @@ void main() {
     }
     if (is_nyquist(k)) rr = ri = REAL(0);
     pc.rhs.v[m] = CPLX(rr, ri);
+    if ((pc.flags & 32u) != 0u) combine(m, CPLX(rr, ri));
   }
 }

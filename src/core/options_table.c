@@ -27,7 +27,7 @@ static const dashi_opt_def table[] = {
     {"validate_steps", I, "20", NULL, DASHI_CMD_VALIDATE,
      "validate: steps of the short run on both backends"},
     {"validate_tol", R, "0", NULL, DASHI_CMD_VALIDATE,
-     "validate: relative L2 tolerance of the terms (0: 1e-12 double, 2e-6 single; the run: 100x)"},
+     "validate: rel L2 tolerance of the terms, 100x for the run (0: automatic, docs/vulkan.md)"},
     {"fftw_plan", S, "estimate", "estimate|measure|patient", LES,
      "FFTW planner effort (measure/patient are faster but not bit-reproducible between runs)"},
     {"ic", S, "random", "random|taylor_green|file", LES, "initial condition"},

@@ -276,6 +276,31 @@ static void test_tendency(void) {
                                     gpu.s[5]));
     cmp_spec(5, cases[k].what);
   }
+  /* a tendency followed by an RK combination that reads it (one fused pass on the GPU), the
+   * combination written over the tendency's own state input; then one it cannot fuse (4 terms) */
+  {
+    dashi_tend_params p = {.dealias = {DASHI_DEALIAS_TWOTHIRDS, 36, 8},
+                           .form = DASHI_SGS_FORM_DIV,
+                           .nu0 = 1e-3,
+                           .with_adv = true,
+                           .with_sgs = true,
+                           .with_linear = true};
+    const double cf[4] = {1.0, 0.005, 0.25, -0.5};
+    for (int k = 0; k < 2; k++) {
+      side *sd[2] = {&cpu, &gpu};
+      for (int q = 0; q < 2; q++) {
+        side *x = sd[q];
+        dashi_field *src[4] = {x->s[0], x->s[6], x->s[7], x->s[4]};
+        TU_OK(
+            x->b->ops->spec_tendency(x->b, &p, x->s[0], x->s[1], x->s[2], x->s[3], NULL, x->s[6]));
+        TU_OK(x->b->ops->spec_lincomb(x->b, x->s[0], k ? 4 : 2, cf, src));
+      }
+      cmp_spec(6, k ? "spec_tendency then lincomb (not fused): k"
+                    : "spec_tendency + lincomb fused: k");
+      cmp_spec(0, k ? "spec_tendency then lincomb (not fused): w"
+                    : "spec_tendency + lincomb fused: w");
+    }
+  }
   /* a different exp filter rebuilds the device's table */
   dashi_tend_params p = {.dealias = {DASHI_DEALIAS_EXP, 18, 4}, .nu0 = 0, .with_adv = true};
   TU_OK(cpu.b->ops->spec_tendency(cpu.b, &p, cpu.s[0], cpu.s[1], NULL, NULL, NULL, cpu.s[5]));

@@ -68,7 +68,8 @@ def test_smagorinsky_run_matches_cpu(cpu_run, tmp_path, np_):
     ref, rstep = cpu_run
     assert step == rstep == 100
     l2, mx = rel(w, ref)
-    assert l2 <= 1e-10 and mx <= 1e-10, f"vulkan np={np_} vs cpu after 100 steps: rel L2 {l2:.2e}, max {mx:.2e}"
+    assert l2 <= 1e-10 and mx <= 1e-10, \
+        f"vulkan np={np_} vs cpu after 100 steps: rel L2 {l2:.2e}, max {mx:.2e}"
 
 
 def test_one_and_two_ranks_agree(tmp_path):
@@ -92,8 +93,8 @@ def test_single_precision_run_matches_cpu(tmp_path):
     ["-ts", "rk4", "-sgs", "none", "-drag", 0.1],
 ], ids=["lap-exp-kolmogorov", "ssprk3-ring", "rk4-drag"])
 def test_configurations_match_cpu(tmp_path, extra):
-    args = ["-N", 32, "-steps", 40, "-stats_every", 20, "-snapshot_every", 0, "-checkpoint_every", 0,
-            "-progress_every", 0] + extra
+    args = ["-N", 32, "-steps", 40, "-stats_every", 20, "-snapshot_every", 0,
+            "-checkpoint_every", 0, "-progress_every", 0] + extra
     w, _ = final_state(run_ok(tmp_path / "gpu", *args, "-backend", "vulkan", np=2))
     ref, _ = final_state(run_ok(tmp_path / "cpu", *args, "-backend", "cpu"))
     l2, mx = rel(w, ref)
@@ -130,12 +131,15 @@ def test_restart_cpu_gpu_cpu(tmp_path):
         impl = f.attrs["implementation_spec"]
     assert "vulkan" in str(impl), "the middle leg did not run on the Vulkan backend"
     l2, mx = rel(w, straight)
-    assert l2 <= 1e-10 and mx <= 1e-10, f"CPU->GPU->CPU restart vs straight CPU: rel L2 {l2:.2e}, max {mx:.2e}"
+    assert l2 <= 1e-10 and mx <= 1e-10, \
+        f"CPU->GPU->CPU restart vs straight CPU: rel L2 {l2:.2e}, max {mx:.2e}"
 
 
 @pytest.mark.parametrize("cmd", ["truth", "validate"])
 def test_no_device_is_a_clear_error(tmp_path, cmd):
-    args = ["-backend", "vulkan", "-N", 32, "-steps", 2] + (["-out", tmp_path / "x"] if cmd == "truth" else [])
+    args = ["-backend", "vulkan", "-N", 32, "-steps", 2]
+    if cmd == "truth":
+        args += ["-out", tmp_path / "x"]
     p = dashi(*args, cmd=cmd, env={"VK_DRIVER_FILES": "/nonexistent/icd.json"})
     assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
@@ -148,8 +152,15 @@ def test_validate_passes(tmp_path):
     p = dashi("-N", 32, "-validate_steps", 10, "-forcing", "kolmogorov", cmd="validate", np=2)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     for term in ("adv", "sgs", "linear", "force", "rhs", "omega"):
-        assert any(l.split()[:1] == [term] and l.rstrip().endswith("ok") for l in p.stdout.splitlines()), p.stdout
+        assert any(l.split()[:1] == [term] and l.rstrip().endswith("ok")
+                   for l in p.stdout.splitlines()), p.stdout
     assert "all comparisons within tolerance" in p.stdout
+
+
+def test_validate_single_uses_the_fp32_floor(tmp_path):
+    p = dashi("-N", 32, "-validate_steps", 5, "-precision", "single", cmd="validate")
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "fp32 floor" in p.stdout and "all comparisons within tolerance" in p.stdout, p.stdout
 
 
 def test_validate_fails_beyond_tolerance(tmp_path):

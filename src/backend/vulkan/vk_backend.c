@@ -10,6 +10,7 @@
 #include "dashi/vulkan.h"
 
 static int sync_op(dashi_backend *b) {
+  DASHI_CALL(vk_flush_pending(VKX(b)));
   return vk_sync(VKX(b));
 }
 
@@ -92,10 +93,17 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
            v / 100 % 100, v % 100,
            g->size == 1 ? "2D R2C plans" : "1D plans, MPI_Alltoall transposes via host staging",
            c->f64 ? "double" : "single");
+  uint32_t dv = c->props.driverVersion;
+  char drv[32];
+  if (c->props.vendorID == 0x10DE) /* NVIDIA packs 10.8.8.6 bits */
+    snprintf(drv, sizeof drv, "%u.%u.%u", dv >> 22, (dv >> 14) & 0xffu, (dv >> 6) & 0xffu);
+  else
+    snprintf(drv, sizeof drv, "%u.%u.%u", VK_API_VERSION_MAJOR(dv), VK_API_VERSION_MINOR(dv),
+             VK_API_VERSION_PATCH(dv));
   snprintf(b->devices, sizeof b->devices,
-           "rank %d: Vulkan device %d of %d: %s (driver %u, API %u.%u)", g->rank, c->device_index,
-           c->device_count, c->device_name, c->props.driverVersion,
-           VK_API_VERSION_MAJOR(c->props.apiVersion), VK_API_VERSION_MINOR(c->props.apiVersion));
+           "rank %d: Vulkan device %d of %d: %s (driver %s, API %u.%u)", g->rank, c->device_index,
+           c->device_count, c->device_name, drv, VK_API_VERSION_MAJOR(c->props.apiVersion),
+           VK_API_VERSION_MINOR(c->props.apiVersion));
   return 0;
 }
 

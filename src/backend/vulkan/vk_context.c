@@ -376,6 +376,7 @@ int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd) {
     VKC(c, "vkBeginCommandBuffer", vkBeginCommandBuffer(f->cmd, &bi));
     f->recording = true;
     f->ncmds = 0;
+    f->last_transfer = true; /* the first barrier of a buffer also covers earlier submits */
     f->nq = 0;
     if (c->prof) {
       vkCmdResetQueryPool(f->cmd, f->qp, 0, VK_PROF_QUERIES);
@@ -386,18 +387,19 @@ int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd) {
   return 0;
 }
 
-void vk_barrier(vk_ctx *c, VkCommandBuffer cmd) {
+void vk_barrier(vk_ctx *c, VkCommandBuffer cmd, bool transfer) {
+  vk_frame *f = &c->frames[c->cur];
+  VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
   VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT |
-                                         VK_ACCESS_HOST_WRITE_BIT,
-                        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
-                                         VK_ACCESS_TRANSFER_READ_BIT |
-                                         VK_ACCESS_TRANSFER_WRITE_BIT};
-  vkCmdPipelineBarrier(cmd,
-                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT |
-                           VK_PIPELINE_STAGE_HOST_BIT,
-                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                       &mb, 0, NULL, 0, NULL);
+                        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+  if (transfer || f->last_transfer) {
+    stages |= VK_PIPELINE_STAGE_TRANSFER_BIT;
+    mb.srcAccessMask |= VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask |= VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  }
+  vkCmdPipelineBarrier(cmd, stages, stages, 0, 1, &mb, 0, NULL, 0, NULL);
+  f->last_transfer = transfer;
 }
 
 int vk_submit(vk_ctx *c, bool wait) {

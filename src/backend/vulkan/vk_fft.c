@@ -101,6 +101,9 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const
   f.fence = &c->plan_fence;
   f.isCompilerInitialized = 1;
   f.doublePrecision = c->f64;
+  /* twiddle factors from a precomputed table in single precision too: VkFFT's default on-the-fly
+   * sin/cos in fp32 (native, approximate on NVIDIA) doubled the error against FFTW's fp32 */
+  f.useLUT = 1;
   f.specifyOffsetsAtLaunch = 1;
   f.size[0] = N;
   p->buf_size = kind == PLAN_C2C1D ? c->work_k.size : c->work.size;
@@ -187,7 +190,7 @@ static int launch(vk_ctx *c, vk_plan *p, int inverse, uint64_t buf_off, uint64_t
                   uint64_t out_off) {
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd);
+  vk_barrier(c, cmd, false);
   VkFFTLaunchParams lp = {0};
   lp.commandBuffer = &cmd;
   lp.bufferOffset = buf_off;
@@ -244,7 +247,7 @@ static int copy_region(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, V
                        VkDeviceSize n) {
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd);
+  vk_barrier(c, cmd, true);
   VkBufferCopy r = {.srcOffset = so, .dstOffset = d0, .size = n};
   vkCmdCopyBuffer(cmd, src, dst, 1, &r);
   return vk_count(c, PROF_COPY);
@@ -330,6 +333,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
 
 int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   if (c->g->size == 1) return forward_2d(c, n, real, spec);
   for (int i = 0; i < n; i += c->max_batch)
     DASHI_CALL(forward_slab(c, n - i < c->max_batch ? n - i : c->max_batch, real + i, spec + i));
@@ -338,6 +342,7 @@ int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_fiel
 
 int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   if (c->g->size == 1) return inverse_2d(c, n, spec, real);
   for (int i = 0; i < n; i += c->max_batch)
     DASHI_CALL(inverse_slab(c, n - i < c->max_batch ? n - i : c->max_batch, spec + i, real + i));
@@ -348,6 +353,7 @@ int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_fiel
  * one command buffer, between two timestamps) */
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   if (c->g->size != 1) return dashi_err(DASHI_ERR_USAGE, "vk_fft_time: one rank only");
   VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                               .queryType = VK_QUERY_TYPE_TIMESTAMP,
@@ -365,14 +371,14 @@ int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps
     if (!rc) rc = vk_cmd(c, &cmd);
     if (rc) break;
     vkCmdResetQueryPool(cmd, qp, 0, 2);
-    vk_barrier(c, cmd);
+    vk_barrier(c, cmd, true);
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, qp, 0);
     for (int i = 0; i < reps && !rc; i++)
       rc = dir ? launch(c, p, 1, 0, s->offset, r->offset)
                : launch(c, p, -1, 0, r->offset, s->offset);
     if (!rc) rc = vk_cmd(c, &cmd); /* a long run may have been flushed into a new buffer */
     if (rc) break;
-    vk_barrier(c, cmd);
+    vk_barrier(c, cmd, true);
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 1);
     rc = vk_sync(c);
     uint64_t ts[2];

@@ -42,6 +42,7 @@ static int new_chunk(vk_ctx *c, dashi_field_kind kind, vk_chunk **out) {
 
 int vk_field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **out) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   vk_chunk *k = NULL;
   int slot = -1;
   for (int i = 0; i < c->nchunks && slot < 0; i++) {
@@ -66,7 +67,7 @@ int vk_field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **out) 
   /* a new field is zero, as on the CPU backend */
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd);
+  vk_barrier(c, cmd, true);
   vkCmdFillBuffer(cmd, k->b.buf, v->offset, k->slot_bytes, 0);
   return vk_count(c, PROF_FILL);
 }
@@ -91,7 +92,7 @@ static int copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDevice
                 VkDeviceSize n) {
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd);
+  vk_barrier(c, cmd, true);
   VkBufferCopy r = {.srcOffset = so, .dstOffset = d0, .size = n};
   vkCmdCopyBuffer(cmd, src, dst, 1, &r);
   return vk_count(c, PROF_COPY);
@@ -139,6 +140,7 @@ static size_t dev_index(const vk_layout *l, size_t a, size_t b) {
 
 int vk_spec_get(dashi_backend *b, const dashi_field *f, double *canon) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   const vk_layout *l = &c->lay;
   void *tmp = malloc(c->spec_bytes);
   if (!tmp) return dashi_err(DASHI_ERR_GENERIC, "out of memory reading a spectral field");
@@ -155,6 +157,7 @@ int vk_spec_get(dashi_backend *b, const dashi_field *f, double *canon) {
 
 int vk_spec_put(dashi_backend *b, dashi_field *f, const double *canon) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   const vk_layout *l = &c->lay;
   void *tmp = calloc(1, c->spec_bytes); /* the native ky = N/2 row stays zero */
   if (!tmp) return dashi_err(DASHI_ERR_GENERIC, "out of memory writing a spectral field");
@@ -172,6 +175,7 @@ int vk_spec_put(dashi_backend *b, dashi_field *f, const double *canon) {
 
 int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   size_t n = (size_t)c->g->nx * c->g->N;
   void *tmp = malloc(c->real_bytes);
   if (!tmp) return dashi_err(DASHI_ERR_GENERIC, "out of memory reading a real field");
@@ -183,6 +187,7 @@ int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab) {
 
 int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   size_t n = (size_t)c->g->nx * c->g->N;
   void *tmp = malloc(c->real_bytes);
   if (!tmp) return dashi_err(DASHI_ERR_GENERIC, "out of memory writing a real field");
@@ -198,9 +203,6 @@ int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride
   pc_addr(&p, first);
   pc_u32(&p, (uint32_t)n);
   pc_u32(&p, (uint32_t)(stride_bytes / (2 * c->rsize)));
-  pc_u32(&p, c->lay.N);
-  pc_u32(&p, c->lay.nrows);
-  pc_u32(&p, c->lay.kyfast);
   uint64_t per = c->lay.nrows + (c->lay.kyfast ? c->lay.N : 0);
   return vk_dispatch(c, PIPE_ZERO_NYQ, &p, per * (uint64_t)n);
 }

@@ -85,7 +85,8 @@ typedef struct {
   vk_buffer arena; /* host-visible per-frame argument arena (ring-kick values) */
   VkDeviceSize arena_used;
   int ncmds;
-  VkQueryPool qp; /* DASHI_VK_PROFILE: one timestamp after every command */
+  bool last_transfer; /* the last recorded command was a copy or fill (or none yet) */
+  VkQueryPool qp;     /* DASHI_VK_PROFILE: one timestamp after every command */
   uint32_t nq;
   uint8_t label[VK_PROF_QUERIES];
 } vk_frame;
@@ -97,6 +98,17 @@ typedef struct {
 } vk_layout;
 
 typedef struct vk_plan vk_plan;
+
+/* spec_tendency is recorded lazily: if the next op is a spec_lincomb of at most 3 terms that
+ * reads its result, both become one pass (spec_tendency.comp, flag 32); any other op first
+ * records the pending tendency as it is (vk_flush_pending). */
+typedef struct {
+  bool active;
+  VkDeviceAddress w, adv, q1, q2, force, rhs, dtab;
+  const dashi_field *rhs_field;
+  double nu0, drag;
+  uint32_t flags, dkind;
+} vk_pending;
 
 typedef struct {
   const dashi_grid *g;
@@ -143,6 +155,7 @@ typedef struct {
   vk_plan *plans;
   bool glslang_ready;
   int64_t submits;
+  vk_pending pend;
   /* GPU time per kind of command (DASHI_VK_PROFILE=1) */
   bool prof;
   double prof_ms[PROF_COUNT];
@@ -162,8 +175,9 @@ int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, cons
 void vk_buffer_destroy(vk_ctx *c, vk_buffer *b);
 /* the command buffer being recorded (begun on demand) */
 int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd);
-/* a full memory barrier (compute + transfer + host) before the next command */
-void vk_barrier(vk_ctx *c, VkCommandBuffer cmd);
+/* a memory barrier before the next command: compute -> compute between two dispatches, a full
+ * one (compute + transfer) where a transfer (copy, fill) is on either side */
+void vk_barrier(vk_ctx *c, VkCommandBuffer cmd, bool transfer);
 /* host-visible bytes that stay valid until the frame that uses them has completed */
 int vk_arena(vk_ctx *c, VkDeviceSize bytes, void **host, VkDeviceAddress *addr);
 /* submit what has been recorded; wait = block until the GPU is idle */
@@ -185,7 +199,6 @@ void pc_init(vk_pc *p, const vk_ctx *c);
 void pc_addr(vk_pc *p, VkDeviceAddress a);
 void pc_real(vk_pc *p, double x); /* REAL: double or float per field precision */
 void pc_u32(vk_pc *p, uint32_t x);
-void pc_layout(vk_pc *p, const vk_layout *l, bool with_nky);
 int vk_pipelines_create(vk_ctx *c);
 void vk_pipelines_destroy(vk_ctx *c);
 /* record a dispatch over `count` elements (grid-stride; never zero workgroups) */
@@ -219,6 +232,8 @@ int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_fiel
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
 
 /* ---- vk_ops.c ---- */
+/* record a pending spec_tendency (every op calls this first, except the lincomb it can fuse) */
+int vk_flush_pending(vk_ctx *c);
 int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
                    dashi_field *const *dst);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

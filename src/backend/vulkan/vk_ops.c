@@ -51,6 +51,7 @@ static uint32_t dealias_kind(const dashi_dealias *d) {
 int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
                    dashi_field *const *dst) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   for (int i = 0; i < n; i += 7) {
     int k = n - i < 7 ? n - i : 7;
     vk_pc p;
@@ -61,8 +62,6 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
     for (int o = 0; o < k; o++) packed |= (uint32_t)ops[i + o] << (4 * o);
     pc_u32(&p, packed);
     pc_u32(&p, (uint32_t)k);
-    pc_layout(&p, &c->lay, false);
-    pc_u32(&p, c->lay.count);
     DASHI_CALL(vk_dispatch(c, PIPE_SPEC_DERIVE, &p, c->lay.count));
   }
   return 0;
@@ -71,6 +70,7 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *const *in,
                  dashi_field *const *out, double *nu_t_mean) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   const dashi_grid *g = c->g;
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
   uint32_t count = (uint32_t)g->nx * (uint32_t)g->N;
@@ -88,7 +88,6 @@ int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *cons
   pc_u32(&p, sgs);
   pc_u32(&p, lap);
   pc_u32(&p, nu_t_mean && sgs);
-  pc_u32(&p, count);
   uint32_t groups = vk_groups_for(count);
   DASHI_CALL(vk_dispatch_groups(c, PIPE_NONLINEAR, &p, groups));
   if (!nu_t_mean) return 0;
@@ -99,35 +98,85 @@ int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *cons
   return 0;
 }
 
+typedef struct {
+  VkDeviceAddress dst, e[2];
+  double c[3];
+  uint32_t nterms, at_rhs;
+} fused_lincomb;
+
+static int record_tendency(vk_ctx *c, const vk_pending *t, const fused_lincomb *lc) {
+  vk_pc p;
+  pc_init(&p, c);
+  pc_addr(&p, t->w);
+  pc_addr(&p, t->adv);
+  pc_addr(&p, t->q1);
+  pc_addr(&p, t->q2);
+  pc_addr(&p, t->force);
+  pc_addr(&p, t->rhs);
+  pc_addr(&p, t->dtab);
+  pc_real(&p, t->nu0);
+  pc_real(&p, t->drag);
+  pc_u32(&p, t->flags | (lc ? 32u | lc->nterms << 6 | lc->at_rhs << 8 : 0u));
+  pc_u32(&p, t->dkind);
+  pc_addr(&p, lc ? lc->dst : 0);
+  pc_addr(&p, lc ? lc->e[0] : 0);
+  pc_addr(&p, lc ? lc->e[1] : 0);
+  for (int i = 0; i < 3; i++) pc_real(&p, lc ? lc->c[i] : 0.0);
+  return vk_dispatch(c, PIPE_TENDENCY, &p, c->lay.count);
+}
+
+int vk_flush_pending(vk_ctx *c) {
+  if (!c->pend.active) return 0;
+  c->pend.active = false;
+  return record_tendency(c, &c->pend, NULL);
+}
+
 int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *tp, const dashi_field *w,
                      const dashi_field *adv, const dashi_field *q1, const dashi_field *q2,
                      const dashi_field *force, dashi_field *rhs) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   bool lap = tp->form == DASHI_SGS_FORM_LAP;
   bool use_adv = tp->with_adv && adv, use_sgs = tp->with_sgs && q1 && (lap || q2);
   bool use_f = tp->with_force && force;
   if (tp->with_sgs && q1 && !lap && !q2)
     return dashi_err(DASHI_ERR_GENERIC, "spec_tendency: the div form needs q1 and q2");
-  VkDeviceAddress dt;
-  DASHI_CALL(dealias_table(c, &tp->dealias, &dt));
-  uint32_t flags = (use_adv ? 1u : 0) | (use_sgs ? 2u : 0) | (tp->with_linear ? 4u : 0) |
-                   (use_f ? 8u : 0) | (lap ? 16u : 0);
-  vk_pc p;
-  pc_init(&p, c);
-  pc_addr(&p, addr_of(w));
-  pc_addr(&p, use_adv ? addr_of(adv) : 0);
-  pc_addr(&p, use_sgs ? addr_of(q1) : 0);
-  pc_addr(&p, use_sgs && !lap ? addr_of(q2) : 0);
-  pc_addr(&p, use_f ? addr_of(force) : 0);
-  pc_addr(&p, addr_of(rhs));
-  pc_addr(&p, dt);
-  pc_real(&p, tp->nu0);
-  pc_real(&p, tp->drag);
-  pc_u32(&p, flags);
-  pc_u32(&p, dealias_kind(&tp->dealias));
-  pc_layout(&p, &c->lay, false);
-  pc_u32(&p, c->lay.count);
-  return vk_dispatch(c, PIPE_TENDENCY, &p, c->lay.count);
+  vk_pending *t = &c->pend;
+  DASHI_CALL(dealias_table(c, &tp->dealias, &t->dtab));
+  t->flags = (use_adv ? 1u : 0) | (use_sgs ? 2u : 0) | (tp->with_linear ? 4u : 0) |
+             (use_f ? 8u : 0) | (lap ? 16u : 0);
+  t->dkind = dealias_kind(&tp->dealias);
+  t->w = addr_of(w);
+  t->adv = use_adv ? addr_of(adv) : 0;
+  t->q1 = use_sgs ? addr_of(q1) : 0;
+  t->q2 = use_sgs && !lap ? addr_of(q2) : 0;
+  t->force = use_f ? addr_of(force) : 0;
+  t->rhs = addr_of(rhs);
+  t->rhs_field = rhs;
+  t->nu0 = tp->nu0;
+  t->drag = tp->drag;
+  t->active = true;
+  return 0;
+}
+
+/* the pending tendency and this lincomb in one pass, when the lincomb has at most 3 terms and
+ * reads the tendency's result exactly once */
+static bool fuse_lincomb(vk_ctx *c, dashi_field *dst, int n, const double *cf,
+                         dashi_field *const *src, fused_lincomb *lc) {
+  if (!c->pend.active || n > 3) return false;
+  int hits = 0, ne = 0;
+  for (int i = 0; i < n; i++) {
+    lc->c[i] = cf[i];
+    if (src[i] == c->pend.rhs_field)
+      hits++, lc->at_rhs = (uint32_t)i;
+    else
+      lc->e[ne++] = addr_of(src[i]);
+  }
+  for (int i = n; i < 3; i++) lc->c[i] = 0.0;
+  for (int i = ne; i < 2; i++) lc->e[i] = 0;
+  lc->nterms = (uint32_t)n;
+  lc->dst = addr_of(dst);
+  return hits == 1;
 }
 
 /* up to 6 terms per dispatch; beyond that the terms are chained with accumulation, the ones
@@ -136,6 +185,12 @@ int vk_spec_lincomb(dashi_backend *b, dashi_field *dst, int n, const double *cf,
                     dashi_field *const *src) {
   vk_ctx *c = VKX(b);
   if (n < 1 || n > 8) return dashi_err(DASHI_ERR_GENERIC, "spec_lincomb: 1 to 8 terms (got %d)", n);
+  fused_lincomb lc;
+  if (fuse_lincomb(c, dst, n, cf, src, &lc)) {
+    c->pend.active = false;
+    return record_tendency(c, &c->pend, &lc);
+  }
+  DASHI_CALL(vk_flush_pending(c));
   int order[8], k = 0;
   if (n <= 6) {
     for (int i = 0; i < n; i++) order[k++] = i;
@@ -156,7 +211,6 @@ int vk_spec_lincomb(dashi_backend *b, dashi_field *dst, int n, const double *cf,
     for (int i = 0; i < 6; i++) pc_real(&p, i < m ? cf[order[g0 + i]] : 0.0);
     pc_u32(&p, (uint32_t)m);
     pc_u32(&p, g0 > 0);
-    pc_u32(&p, count);
     DASHI_CALL(vk_dispatch(c, PIPE_LINCOMB, &p, count));
   }
   return 0;
@@ -164,6 +218,7 @@ int vk_spec_lincomb(dashi_backend *b, dashi_field *dst, int n, const double *cf,
 
 int vk_spec_filter(dashi_backend *b, const dashi_dealias *d, dashi_field *f) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   VkDeviceAddress dt;
   DASHI_CALL(dealias_table(c, d, &dt));
   vk_pc p;
@@ -171,8 +226,6 @@ int vk_spec_filter(dashi_backend *b, const dashi_dealias *d, dashi_field *f) {
   pc_addr(&p, addr_of(f));
   pc_addr(&p, dt);
   pc_u32(&p, dealias_kind(d));
-  pc_layout(&p, &c->lay, false);
-  pc_u32(&p, c->lay.count);
   return vk_dispatch(c, PIPE_FILTER, &p, c->lay.count);
 }
 
@@ -182,6 +235,7 @@ int vk_spec_filter(dashi_backend *b, const dashi_dealias *d, dashi_field *f) {
 int vk_spec_ring_kick(dashi_backend *b, uint64_t seed, int64_t step, double kf, double dk,
                       double amp, dashi_field *w) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   const dashi_grid *g = c->g;
   int kmax = (int)ceil(kf + dk);
   size_t cap = 0;

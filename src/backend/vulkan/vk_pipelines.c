@@ -66,13 +66,6 @@ void pc_real(vk_pc *p, double x) {
     pc_put(p, &f, 4);
   }
 }
-void pc_layout(vk_pc *p, const vk_layout *l, bool with_nky) {
-  pc_u32(p, l->N);
-  pc_u32(p, l->nrows);
-  if (with_nky) pc_u32(p, l->nky);
-  pc_u32(p, l->ky0);
-  pc_u32(p, l->kyfast);
-}
 
 static const dashi_spv_blob *find_blob(const char *name) {
   for (const dashi_spv_blob *b = dashi_spv_blobs; b->name; b++)
@@ -88,6 +81,15 @@ int vk_pipelines_create(vk_ctx *c) {
                                    .pPushConstantRanges = &pr};
   VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
   if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
+  /* the grid layout as specialization constants 0..6 (common.glsl) */
+  const vk_layout *l = &c->lay;
+  uint32_t sc[7] = {
+      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
+  VkSpecializationMapEntry me[7];
+  for (uint32_t i = 0; i < 7; i++)
+    me[i] = (VkSpecializationMapEntry){.constantID = i, .offset = 4 * i, .size = 4};
+  VkSpecializationInfo si = {
+      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
   for (int i = 0; i < PIPE_COUNT; i++) {
     char name[64];
     const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
@@ -111,7 +113,8 @@ int vk_pipelines_create(vk_ctx *c) {
         .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                   .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                   .module = mod,
-                  .pName = "main"},
+                  .pName = "main",
+                  .pSpecializationInfo = &si},
         .layout = c->layout};
     snprintf(stage, sizeof stage, "creating the compute pipeline %s", name);
     r = vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &pi, NULL, &c->pipes[i]);
@@ -147,7 +150,7 @@ int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups
   if (!groups) return 0; /* never dispatch zero workgroups */
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd);
+  vk_barrier(c, cmd, false);
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[id]);
   vkCmdPushConstants(cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VK_PC_BYTES, p->b);
   vkCmdDispatch(cmd, groups, 1, 1);

@@ -36,13 +36,12 @@ static int full_plane(const vk_ctx *c, int n, double *loc, double *out) {
 
 int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, double *out) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   vk_pc p;
   pc_init(&p, c);
   pc_addr(&p, VKF(x)->addr);
   pc_addr(&p, VKF(y)->addr);
   pc_addr(&p, c->partials.addr);
-  pc_layout(&p, &c->lay, false);
-  pc_u32(&p, c->lay.count);
   uint32_t groups = vk_groups_for(c->lay.count);
   double s;
   DASHI_CALL(vk_dispatch_groups(c, PIPE_DOT, &p, groups));
@@ -52,12 +51,11 @@ int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, do
 
 int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   vk_pc p;
   pc_init(&p, c);
   pc_addr(&p, VKF(w)->addr);
   pc_addr(&p, c->partials.addr);
-  pc_layout(&p, &c->lay, false);
-  pc_u32(&p, c->lay.count);
   uint32_t groups = vk_groups_for(c->lay.count);
   double s[3];
   DASHI_CALL(vk_dispatch_groups(c, PIPE_MOMENTS, &p, groups));
@@ -69,12 +67,12 @@ int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]) {
 
 int vk_spec_shells(dashi_backend *b, const dashi_field *w, double *Ek) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   int H = c->g->N / 2;
   vk_pc p;
   pc_init(&p, c);
   pc_addr(&p, VKF(w)->addr);
   pc_addr(&p, c->results.addr);
-  pc_layout(&p, &c->lay, true);
   DASHI_CALL(vk_dispatch_groups(c, PIPE_SHELLS, &p, (uint32_t)H + 1));
   DASHI_CALL(vk_sync(c));
   double *loc = malloc(sizeof(double) * (H + 1));
@@ -86,12 +84,12 @@ int vk_spec_shells(dashi_backend *b, const dashi_field *w, double *Ek) {
 
 int vk_real_maxabs(dashi_backend *b, const dashi_field *f, double *out) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   uint32_t count = (uint32_t)c->g->nx * (uint32_t)c->g->N;
   vk_pc p;
   pc_init(&p, c);
   pc_addr(&p, VKF(f)->addr);
   pc_addr(&p, c->partials.addr);
-  pc_u32(&p, count);
   uint32_t groups = vk_groups_for(count);
   double r[2], g[2];
   DASHI_CALL(vk_dispatch_groups(c, PIPE_MAXABS, &p, groups));
