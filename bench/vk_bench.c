@@ -144,11 +144,31 @@ int main(int argc, char **argv) {
   char prof[4096];
   CK(dashi_vulkan_profile(b, prof, sizeof prof)); /* reset the counters */
   int64_t sub0 = dashi_vulkan_submits(b);
+  dashi_vulkan_transpose_stats(NULL, NULL, NULL, true);
   double t1 = dashi_wtime();
   for (int i = 0; i < steps; i++) CK(dashi_les_step(s));
   CK(b->ops->sync(b));
   double wall = dashi_wtime() - t1;
   int64_t subs = dashi_vulkan_submits(b) - sub0;
+  /* transposes: time and bandwidth achieved in the run, against a plain MPI_Alltoall of the same
+   * bytes between the same ranks (host buffers) measured right after it */
+  double a2a_s = 0, a2a_b = 0, ref_gbps = 0;
+  long a2a_n = 0;
+  dashi_vulkan_transpose_stats(&a2a_s, &a2a_b, &a2a_n, true);
+  MPI_Allreduce(MPI_IN_PLACE, &a2a_s, 1, MPI_DOUBLE, MPI_MAX, g.comm);
+  if (g.size > 1 && a2a_n > 0) {
+    size_t per = (size_t)(a2a_b / a2a_n / (g.size - 1)); /* bytes to each other rank per call */
+    char *sb = malloc(per * g.size), *rb = malloc(per * g.size);
+    memset(sb, 1, per * g.size);
+    MPI_Alltoall(sb, (int)per, MPI_BYTE, rb, (int)per, MPI_BYTE, g.comm);
+    MPI_Barrier(g.comm);
+    double r0 = dashi_wtime();
+    for (int i = 0; i < 10; i++) MPI_Alltoall(sb, (int)per, MPI_BYTE, rb, (int)per, MPI_BYTE, g.comm);
+    double rt = (dashi_wtime() - r0) / 10;
+    MPI_Allreduce(MPI_IN_PLACE, &rt, 1, MPI_DOUBLE, MPI_MAX, g.comm);
+    ref_gbps = per * (g.size - 1) / rt / 1e9;
+    free(sb), free(rb);
+  }
   CK(dashi_vulkan_profile(b, prof, sizeof prof));
   dashi_les_diag d;
   CK(dashi_les_diagnostics(s, &d));
@@ -163,11 +183,14 @@ int main(int argc, char **argv) {
            "\"ffts_per_step\": %d, \"fft_fwd_ms\": %.5f, \"fft_inv_ms\": %.5f, "
            "\"fft_ms_per_step\": %.5f, \"ratio\": %.3f, \"setup_s\": %.2f, "
            "\"check_tg_field\": %.2e, \"check_tg_adv\": %.2e, \"check_rhs_vs_cpu\": %.2e, "
-           "\"final_Z\": %.6g, \"final_cfl\": %.3g, \"fft_library\": \"%s\", \"profile\": {%s}}\n",
+           "\"final_Z\": %.6g, \"final_cfl\": %.3g, \"a2a_ms_per_step\": %.4f, "
+           "\"a2a_GBps\": %.3f, \"ref_a2a_GBps\": %.3f, \"fft_library\": \"%s\", "
+           "\"profile\": {%s}}\n",
            b->devices, N, single ? "single" : "double", cfg.sgs_on ? "smagorinsky" : "none", g.size,
            steps, ms, 1e3 / ms, (double)subs / steps, ffts, fft[0], fft[1], ffts * one,
            one > 0 ? ms / (ffts * one) : -1.0, setup, tg_field, tg_adv, parity, d.Z, d.cfl,
-           b->fft_library, prof);
+           1e3 * a2a_s / steps, a2a_s > 0 ? a2a_b / a2a_s / 1e9 : 0.0, ref_gbps, b->fft_library,
+           prof);
   fflush(stdout);
   dashi_les_destroy(s);
   dashi_backend_destroy(b);

@@ -26,5 +26,7 @@ int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec
 int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n);
 /* number of queue submits so far (a whole time step should be one, or less) */
 int64_t dashi_vulkan_submits(const dashi_backend *b);
+/* this process's MPI_Alltoall time and bytes sent to other ranks in the FFT transposes */
+void dashi_vulkan_transpose_stats(double *seconds, double *bytes, long *calls, bool reset);
 
 #endif

@@ -253,13 +253,28 @@ static int copy_region(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, V
   return vk_count(c, PROF_COPY);
 }
 
+/* exchange statistics of this process (bench/vk_bench.c): seconds in MPI_Alltoall, bytes sent */
+static double a2a_seconds, a2a_bytes;
+static long a2a_calls;
+
+void dashi_vulkan_transpose_stats(double *seconds, double *bytes, long *calls, bool reset) {
+  if (seconds) *seconds = a2a_seconds;
+  if (bytes) *bytes = a2a_bytes;
+  if (calls) *calls = a2a_calls;
+  if (reset) a2a_seconds = a2a_bytes = 0, a2a_calls = 0;
+}
+
 static int alltoall(vk_ctx *c, int nf) {
   const dashi_grid *g = c->g;
   DASHI_CALL(vk_sync(c));
   int cnt = 2 * nf * g->nx * g->nky;
   PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
+  double t0 = MPI_Wtime();
   DASHI_MPI(MPI_Alltoall(c->send.map, cnt, c->f64 ? MPI_DOUBLE : MPI_FLOAT, c->recv.map, cnt,
                          c->f64 ? MPI_DOUBLE : MPI_FLOAT, g->comm));
+  a2a_seconds += MPI_Wtime() - t0;
+  a2a_bytes += (double)cnt * (c->f64 ? 8 : 4) * (g->size - 1); /* to the other ranks */
+  a2a_calls++;
   PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
   return 0;
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Multi-GPU scaling of the Vulkan backend on one host with several GPUs (one rank per GPU),
+# fp32, default Smagorinsky RK2 case. For each rank count P and N: ms/step, and the transposes'
+# MPI_Alltoall time per step and achieved bandwidth against a plain MPI_Alltoall of the same bytes
+# between the same ranks measured in the same run (dashi-vkbench). One JSON line per run.
+#
+#   (GPU host, repository root, after `source .gpubundle/env.sh`)
+#   RANKS="1 2 4" STRONG="16384 32768" WEAK="1:8192 4:16384" bench/run_multigpu.sh OUTDIR
+set -uo pipefail
+out=${1:-gpu-multi}
+mkdir -p "$out"
+RANKS=${RANKS:-"1 2 4"}
+STRONG=${STRONG:-"16384 32768"}
+WEAK=${WEAK:-"1:8192 4:16384"}
+steps_for() { case $1 in 8192) echo 30 ;; 16384) echo 12 ;; *) echo 4 ;; esac; }
+run() { # P N
+  echo "== P=$1 N=$2" >&2
+  timeout 240 mpirun --oversubscribe --bind-to none -n "$1" dashi-vkbench "$2" single "$(steps_for "$2")" -1 \
+    2>>"$out/stderr.txt" || echo "{\"ranks\": $1, \"N\": $2, \"error\": \"exit $?\"}"
+}
+for n in $STRONG; do for p in $RANKS; do run "$p" "$n"; done; done >"$out/strong.jsonl"
+for pn in $WEAK; do run "${pn%%:*}" "${pn##*:}"; done >"$out/weak.jsonl"
+nvidia-smi --query-gpu=name,memory.total --format=csv >"$out/gpus.txt" 2>&1
