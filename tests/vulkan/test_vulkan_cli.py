@@ -148,15 +148,6 @@ def test_no_device_is_a_clear_error(tmp_path, cmd):
     assert not (tmp_path / "x" / "truth.h5").exists()
 
 
-def test_known_defect_is_refused(tmp_path):
-    """The distributed Vulkan path gave wrong results on H200s at N >= 16384 (docs/vulkan.md):
-    dashi refuses it with a clear error before allocating anything."""
-    p = dashi("-backend", "vulkan", "-N", 16384, "-steps", 1, "-out", tmp_path / "x", np=2)
-    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
-    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
-    assert err and "known to give wrong results" in err[0] and "docs/vulkan.md" in err[0], p.stderr
-
-
 def test_validate_passes(tmp_path):
     p = dashi("-N", 32, "-validate_steps", 10, "-forcing", "kolmogorov", cmd="validate", np=2)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"

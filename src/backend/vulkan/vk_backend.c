@@ -110,16 +110,6 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
 int dashi_vulkan_backend_create(const dashi_grid *g, const dashi_backend_config *cfg,
                                 dashi_backend **out) {
   *out = NULL;
-  /* Known defect (docs/vulkan.md, docs/performance.md): on NVIDIA H200s the distributed path gave
-   * wrong right-hand sides at N = 16384 (2 and 4 ranks) and N = 32768 (4 ranks) while every check
-   * passed on one GPU and on lavapipe up to N = 4096. Refuse rather than compute garbage. */
-  if (g->size > 1 && g->N >= 16384 && !getenv("DASHI_VK_ALLOW_UNVERIFIED"))
-    return dashi_err(DASHI_ERR_DEVICE,
-                     "-backend vulkan on %d ranks at N=%d: the distributed Vulkan path is known to "
-                     "give wrong results at N >= 16384 (see docs/vulkan.md); run N <= 16384 on one "
-                     "GPU per run, or use -backend cpu (set DASHI_VK_ALLOW_UNVERIFIED=1 only to "
-                     "debug the defect)",
-                     g->size, g->N);
   dashi_backend *b = calloc(1, sizeof *b);
   vk_ctx *c = calloc(1, sizeof *c);
   b->ops = &vk_ops;

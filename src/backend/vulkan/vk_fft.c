@@ -327,21 +327,28 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
   vk_pc p;
   vk_plan *cx;
   DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, NULL, NULL, &cx));
-  for (int f = 0; f < nf; f++) {
+  /* VkFFT 1.2.26's inverse 1D transforms launched at a buffer offset gave wrong results for
+   * fields beyond the first when the transform is multi-pass (measured on H200s at N = 16384:
+   * batch fields 1..5 off by factors 8^f). Every inverse launch therefore runs at offset 0: fields
+   * 1..nf-1 go through slot 0 and are copied to their slot, field 0 goes last. */
+  for (int k = 1; k <= nf; k++) {
+    int f = k % nf;
     const vk_field *s = VKF(spec[f]);
-    DASHI_CALL(copy_region(c, s->chunk->b.buf, s->offset, c->work_k.buf, f * krow, krow));
-    DASHI_CALL(launch(c, cx, 1, f * krow, 0, 0));
+    DASHI_CALL(copy_region(c, s->chunk->b.buf, s->offset, c->work_k.buf, 0, krow));
+    DASHI_CALL(launch(c, cx, 1, 0, 0, 0));
+    if (f) DASHI_CALL(copy_region(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
   }
   pc_transpose(&p, c, c->work_k.addr, c->send.addr, nf, (uint32_t)g->N, total);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_PACK, &p, total));
   DASHI_CALL(alltoall(c, nf));
   pc_transpose(&p, c, c->recv.addr, c->work.addr, nf, (uint32_t)H1, total);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_UNPACK, &p, total + (uint64_t)nf * g->nx));
-  for (int f = 0; f < nf; f++) {
+  for (int f = 0; f < nf; f++) { /* offset 0 again (see above): field f is moved to slot 0 */
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
     DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, r->chunk, NULL, &pl));
-    DASHI_CALL(launch(c, pl, 1, f * xrow, 0, r->offset));
+    if (f) DASHI_CALL(copy_region(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
+    DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
   }
   return 0;
 }
