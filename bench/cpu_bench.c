@@ -3,8 +3,9 @@
  *   mpiexec -n P dashi-bench -N 512 [-steps 50] [-precision double] [-fftw_plan measure]
  *
  * Prints one table row: ranks, N, precision, ms/step, steps/s, FFTs/step, the time of one FFTW-MPI
- * 2D real transform of the same size (fftw_mpi_plan_dft_r2c_2d / c2r_2d, mean of forward and inverse,
- * same planner flags, same ranks) and ratio = step time / (FFTs per step x one transform). */
+ * 2D real transform of the same size (fftw_mpi_plan_dft_r2c_2d / c2r_2d, mean of forward and
+ * inverse, same planner flags, same ranks) and ratio = step time / (FFTs per step x one transform).
+ */
 #include <fftw3-mpi.h>
 #include <math.h>
 #include <petscsys.h>
@@ -75,17 +76,28 @@ int main(int argc, char **argv) {
   PetscOptionsGetInt(NULL, NULL, "-cpu_time", &cputime, NULL);
   PetscOptionsGetString(NULL, NULL, "-precision", prec, sizeof prec, NULL);
   PetscOptionsGetString(NULL, NULL, "-fftw_plan", plan, sizeof plan, NULL);
-  unsigned flags = !strcmp(plan, "measure") ? FFTW_MEASURE : !strcmp(plan, "patient") ? FFTW_PATIENT
-                                                                                       : FFTW_ESTIMATE;
+  unsigned flags = !strcmp(plan, "measure")   ? FFTW_MEASURE
+                   : !strcmp(plan, "patient") ? FFTW_PATIENT
+                                              : FFTW_ESTIMATE;
   bool single = !strcmp(prec, "single");
   dashi_grid g;
   int rc = dashi_grid_create(PETSC_COMM_WORLD, (int)N, &g);
   dashi_backend *b = NULL;
   dashi_les *s = NULL;
-  dashi_backend_config bc = {.name = "cpu", .single = single, .fftw_flags = (int)flags, .vk_device = -1};
-  dashi_les_config cfg = {.N = (int)N, .dt = 1e-3, .nu0 = 1e-4, .Cs = 0.17, .sgs_on = true,
-                          .sgs_form = DASHI_SGS_FORM_DIV, .dealias = {DASHI_DEALIAS_TWOTHIRDS, 36, 8},
-                          .ts = DASHI_TS_RK2, .seed = 1, .ic = DASHI_IC_RANDOM, .k0 = 10, .cfl_max = 1};
+  dashi_backend_config bc = {
+      .name = "cpu", .single = single, .fftw_flags = (int)flags, .vk_device = -1};
+  dashi_les_config cfg = {.N = (int)N,
+                          .dt = 1e-3,
+                          .nu0 = 1e-4,
+                          .Cs = 0.17,
+                          .sgs_on = true,
+                          .sgs_form = DASHI_SGS_FORM_DIV,
+                          .dealias = {DASHI_DEALIAS_TWOTHIRDS, 36, 8},
+                          .ts = DASHI_TS_RK2,
+                          .seed = 1,
+                          .ic = DASHI_IC_RANDOM,
+                          .k0 = 10,
+                          .cfl_max = 1};
   if (!rc) rc = dashi_backend_create(&g, &bc, &b);
   if (!rc) rc = dashi_les_create(&cfg, &g, b, &s);
   if (!rc) rc = dashi_les_init_state(s);
@@ -125,15 +137,17 @@ int main(int argc, char **argv) {
     ours6 = (MPI_Wtime() - t1) / (12.0 * (reps / 6 + 1));
   }
   if (header)
-    dashi_log(g.comm, "| ranks | N | precision | plan | ms/step | steps/s | FFTs/step | FFTW 2D transform (ms) "
-                      "| FFT floor (ms) | ratio | dashi transform, 1 / batch of 6 (ms) |\n"
-                      "|---|---|---|---|---|---|---|---|---|---|---|\n");
+    dashi_log(
+        g.comm,
+        "| ranks | N | precision | plan | ms/step | steps/s | FFTs/step | FFTW 2D transform (ms) "
+        "| FFT floor (ms) | ratio | dashi transform, 1 / batch of 6 (ms) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n");
   dashi_log(g.comm, "| %d | %d | %s | %s | %.3f | %.1f | %d | %.4f | %.3f | %.2f | %.4f / %.4f |\n",
             g.size, g.N, prec, plan, 1e3 * step, 1.0 / step, nfft, 1e3 * one, 1e3 * nfft * one,
             step / (nfft * one), 1e3 * ours1, 1e3 * ours6);
   if (cputime) /* rank 0's thread CPU time */
-    dashi_log(g.comm, "cpu_time: ms/step %.3f FFTW 2D transform (ms) %.4f ratio %.3f\n", 1e3 * step_cpu,
-              1e3 * fftw_cpu, step_cpu / (nfft * fftw_cpu));
+    dashi_log(g.comm, "cpu_time: ms/step %.3f FFTW 2D transform (ms) %.4f ratio %.3f\n",
+              1e3 * step_cpu, 1e3 * fftw_cpu, step_cpu / (nfft * fftw_cpu));
   dashi_les_destroy(s);
   dashi_backend_destroy(b);
   PetscFinalize();

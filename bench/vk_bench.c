@@ -163,7 +163,8 @@ int main(int argc, char **argv) {
     MPI_Alltoall(sb, (int)per, MPI_BYTE, rb, (int)per, MPI_BYTE, g.comm);
     MPI_Barrier(g.comm);
     double r0 = dashi_wtime();
-    for (int i = 0; i < 10; i++) MPI_Alltoall(sb, (int)per, MPI_BYTE, rb, (int)per, MPI_BYTE, g.comm);
+    for (int i = 0; i < 10; i++)
+      MPI_Alltoall(sb, (int)per, MPI_BYTE, rb, (int)per, MPI_BYTE, g.comm);
     double rt = (dashi_wtime() - r0) / 10;
     MPI_Allreduce(MPI_IN_PLACE, &rt, 1, MPI_DOUBLE, MPI_MAX, g.comm);
     ref_gbps = per * (g.size - 1) / rt / 1e9;

@@ -3,9 +3,10 @@
  * loops) and the Vulkan backend (VkFFT + SPIR-V shaders) implement them. Every operation is
  * collective over the grid's communicator and returns 0 or a DASHI_ERR_* code.
  *
- * Conventions (SPEC §2): forward FFT unnormalized, inverse FFT scaled by 1/N^2; psi_hat = w_hat/|k|^2,
- * u_hat = i ky psi_hat, v_hat = -i kx psi_hat; Nyquist modes are zero in every spectral field.
- * Scalars cross the seam in double; fields are stored in the backend's precision. */
+ * Conventions (SPEC §2): forward FFT unnormalized, inverse FFT scaled by 1/N^2; psi_hat =
+ * w_hat/|k|^2, u_hat = i ky psi_hat, v_hat = -i kx psi_hat; Nyquist modes are zero in every
+ * spectral field. Scalars cross the seam in double; fields are stored in the backend's precision.
+ */
 #ifndef DASHI_BACKEND_H
 #define DASHI_BACKEND_H
 #include <stdbool.h>
@@ -95,18 +96,18 @@ struct dashi_backend_ops {
 struct dashi_backend {
   const struct dashi_backend_ops *ops;
   const dashi_grid *grid;
-  const char *name;     /* "cpu" / "vulkan" */
-  bool single;          /* single precision */
+  const char *name; /* "cpu" / "vulkan" */
+  bool single;      /* single precision */
   char fft_library[128];
-  char devices[512];    /* device names (this rank) */
+  char devices[512]; /* device names (this rank) */
   void *impl;
 };
 
 typedef struct {
-  const char *name;      /* cpu | vulkan */
+  const char *name; /* cpu | vulkan */
   bool single;
-  int fftw_flags;        /* FFTW planner flags for the CPU backend */
-  int vk_device;         /* -1 = node-local rank modulo device count */
+  int fftw_flags; /* FFTW planner flags for the CPU backend */
+  int vk_device;  /* -1 = node-local rank modulo device count */
 } dashi_backend_config;
 
 int dashi_backend_create(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backend **b);
@@ -120,7 +121,8 @@ int dashi_cpu_backend_create_f32(const dashi_grid *g, const dashi_backend_config
 
 /* Mode-level helpers shared by all backends (pure functions of the global mode). */
 /* ring forcing noise at half-plane mode (kx, ky): Hermitian on ky = 0, 0 off the shell */
-void dashi_ring_mode(uint64_t seed, int64_t step, int kx, int ky, double kf, double dk, double out[2]);
+void dashi_ring_mode(uint64_t seed, int64_t step, int kx, int ky, double kf, double dk,
+                     double out[2]);
 /* 1/|k|^2 with 0 at k = 0 */
 static inline double dashi_inv_k2(int kx, int ky) {
   int k2 = kx * kx + ky * ky;

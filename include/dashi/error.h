@@ -8,13 +8,13 @@
 enum {
   DASHI_OK = 0,
   DASHI_ERR_GENERIC = 1,
-  DASHI_ERR_USAGE = 2,     /* bad command line / options */
-  DASHI_ERR_INPUT = 3,     /* missing, foreign or malformed input file */
-  DASHI_ERR_NUMERICS = 4,  /* CFL stop or non-finite value (a checkpoint was written first) */
-  DASHI_ERR_DEVICE = 5,    /* requested device absent or failing */
-  DASHI_ERR_IO = 6,        /* cannot write output */
-  DASHI_ERR_MPI = 7,       /* MPI / library failure */
-  DASHI_EXIT_SIGNAL = 75,  /* stopped on SIGTERM/SIGUSR1 after writing a checkpoint (requeue me) */
+  DASHI_ERR_USAGE = 2,    /* bad command line / options */
+  DASHI_ERR_INPUT = 3,    /* missing, foreign or malformed input file */
+  DASHI_ERR_NUMERICS = 4, /* CFL stop or non-finite value (a checkpoint was written first) */
+  DASHI_ERR_DEVICE = 5,   /* requested device absent or failing */
+  DASHI_ERR_IO = 6,       /* cannot write output */
+  DASHI_ERR_MPI = 7,      /* MPI / library failure */
+  DASHI_EXIT_SIGNAL = 75, /* stopped on SIGTERM/SIGUSR1 after writing a checkpoint (requeue me) */
 };
 
 /* Record a message for code and return code (printf-style). */
@@ -26,17 +26,17 @@ void dashi_err_clear(void);
  * of the lowest-numbered failing rank becomes the message on every rank. */
 int dashi_err_agree(MPI_Comm comm, int code);
 
-#define DASHI_CALL(expr)                                                                         \
-  do {                                                                                           \
-    int dashi_call_rc_ = (expr);                                                                 \
-    if (dashi_call_rc_) return dashi_call_rc_;                                                   \
+#define DASHI_CALL(expr)                                                                           \
+  do {                                                                                             \
+    int dashi_call_rc_ = (expr);                                                                   \
+    if (dashi_call_rc_) return dashi_call_rc_;                                                     \
   } while (0)
 
-#define DASHI_MPI(expr)                                                                          \
-  do {                                                                                           \
-    int dashi_mpi_rc_ = (expr);                                                                  \
-    if (dashi_mpi_rc_ != MPI_SUCCESS)                                                            \
-      return dashi_err(DASHI_ERR_MPI, "MPI call failed (%s:%d): %s", __FILE__, __LINE__, #expr); \
+#define DASHI_MPI(expr)                                                                            \
+  do {                                                                                             \
+    int dashi_mpi_rc_ = (expr);                                                                    \
+    if (dashi_mpi_rc_ != MPI_SUCCESS)                                                              \
+      return dashi_err(DASHI_ERR_MPI, "MPI call failed (%s:%d): %s", __FILE__, __LINE__, #expr);   \
   } while (0)
 
 #endif

@@ -21,9 +21,13 @@ typedef struct {
 
 int dashi_grid_create(MPI_Comm comm, int N, dashi_grid *g);
 
-static inline int dashi_kx(const dashi_grid *g, int b) { return b <= g->N / 2 ? b : b - g->N; }
+static inline int dashi_kx(const dashi_grid *g, int b) {
+  return b <= g->N / 2 ? b : b - g->N;
+}
 /* weight of a half-plane mode in a full-plane sum */
-static inline double dashi_mode_weight(int ky) { return ky == 0 ? 1.0 : 2.0; }
+static inline double dashi_mode_weight(int ky) {
+  return ky == 0 ? 1.0 : 2.0;
+}
 static inline bool dashi_is_nyquist(const dashi_grid *g, int kx, int ky) {
   return kx == g->N / 2 || -kx == g->N / 2 || ky == g->N / 2;
 }

@@ -8,7 +8,11 @@
 #include "dashi/options.h"
 
 typedef enum { DASHI_TS_RK2, DASHI_TS_SSPRK3, DASHI_TS_RK4 } dashi_ts_kind;
-typedef enum { DASHI_FORCING_NONE, DASHI_FORCING_KOLMOGOROV, DASHI_FORCING_RING } dashi_forcing_kind;
+typedef enum {
+  DASHI_FORCING_NONE,
+  DASHI_FORCING_KOLMOGOROV,
+  DASHI_FORCING_RING
+} dashi_forcing_kind;
 typedef enum { DASHI_IC_RANDOM, DASHI_IC_TAYLOR_GREEN, DASHI_IC_FILE } dashi_ic_kind;
 
 typedef struct {
@@ -46,16 +50,17 @@ typedef struct {
   dashi_field *rl[7];      /* their real-space images */
   dashi_field *nl_real[3]; /* pointwise nonlinear products */
   dashi_field *nl_spec[3];
-  dashi_field *force;      /* Kolmogorov forcing (NULL otherwise) */
-  dashi_field *scratch;    /* diagnostics */
-  double ring_amp;         /* sqrt(dt) sigma of the ring forcing kick */
+  dashi_field *force;   /* Kolmogorov forcing (NULL otherwise) */
+  dashi_field *scratch; /* diagnostics */
+  double ring_amp;      /* sqrt(dt) sigma of the ring forcing kick */
   int64_t step;
   double time;
   int64_t rhs_evals;
 } dashi_les;
 
 int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c);
-int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b, dashi_les **out);
+int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b,
+                     dashi_les **out);
 void dashi_les_destroy(dashi_les *s);
 
 /* Initial condition per cfg (random, taylor_green, file). Sets step = 0, time = 0. */
@@ -68,7 +73,8 @@ int dashi_les_set_state_slab(dashi_les *s, const double *slab);
 int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double *umax, double *nu_t_mean);
 /* rhs = f(w) (full right-hand side, dealiased nonlinear part) */
 int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs);
-/* Individual terms on state w: adv (dealiased), sgs (dealiased), linear (-nu0 k^2 - drag) w, force. */
+/* Individual terms on state w: adv (dealiased), sgs (dealiased), linear (-nu0 k^2 - drag) w, force.
+ */
 int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_field *out);
 int dashi_les_step(dashi_les *s);
 int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d);

@@ -1,5 +1,6 @@
 /* Graceful stop on SIGTERM / SIGUSR1 (Slurm time limits): the handler only sets a flag; the time
- * loop polls it collectively at step boundaries, writes a checkpoint and exits DASHI_EXIT_SIGNAL. */
+ * loop polls it collectively at step boundaries, writes a checkpoint and exits DASHI_EXIT_SIGNAL.
+ */
 #ifndef DASHI_SIGNALS_H
 #define DASHI_SIGNALS_H
 #include <mpi.h>

@@ -67,7 +67,8 @@ int main(int argc, char **argv) {
     rc = dashi_err(DASHI_ERR_USAGE, "unknown command '%s' (see 'dashi -help')", cmdname);
   } else if (!commands[idx].fn) {
     rc = dashi_err(DASHI_ERR_USAGE,
-                   "command '%s' is not implemented in this version of dashi (available: truth, run, encode, learn, ensemble, validate, info)",
+                   "command '%s' is not implemented in this version of dashi (available: truth, "
+                   "run, encode, learn, ensemble, validate, info)",
                    cmdname);
   } else {
     dashi_options o;

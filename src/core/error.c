@@ -14,8 +14,12 @@ int dashi_err(int code, const char *fmt, ...) {
   return code;
 }
 
-const char *dashi_err_msg(void) { return err_msg[0] ? err_msg : "unknown error"; }
-void dashi_err_clear(void) { err_msg[0] = 0; }
+const char *dashi_err_msg(void) {
+  return err_msg[0] ? err_msg : "unknown error";
+}
+void dashi_err_clear(void) {
+  err_msg[0] = 0;
+}
 
 int dashi_err_agree(MPI_Comm comm, int code) {
   int rank, worst;

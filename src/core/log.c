@@ -35,13 +35,19 @@ void dashi_log(MPI_Comm comm, const char *fmt, ...) {
   fflush(stdout);
 }
 
-double dashi_wtime(void) { return MPI_Wtime(); }
+double dashi_wtime(void) {
+  return MPI_Wtime();
+}
 
 void dashi_format_duration(double s, char *buf, size_t n) {
-  if (s < 0 || s != s) snprintf(buf, n, "?");
-  else if (s < 60) snprintf(buf, n, "%.0fs", s);
-  else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
-  else snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+  if (s < 0 || s != s)
+    snprintf(buf, n, "?");
+  else if (s < 60)
+    snprintf(buf, n, "%.0fs", s);
+  else if (s < 3600)
+    snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+  else
+    snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
 }
 
 void dashi_progress_start(dashi_progress *p, long long done0) {

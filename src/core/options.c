@@ -26,9 +26,12 @@ static int parse_value(dashi_opt_value *v, const char *text) {
       return dashi_err(DASHI_ERR_USAGE, "option -%s: '%s' is not a finite number", d->name, text);
     break;
   case DASHI_OPT_BOOL:
-    if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes") || !text[0]) v->i = 1;
-    else if (!strcmp(text, "false") || !strcmp(text, "0") || !strcmp(text, "no")) v->i = 0;
-    else return dashi_err(DASHI_ERR_USAGE, "option -%s: '%s' is not true/false", d->name, text);
+    if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes") || !text[0])
+      v->i = 1;
+    else if (!strcmp(text, "false") || !strcmp(text, "0") || !strcmp(text, "no"))
+      v->i = 0;
+    else
+      return dashi_err(DASHI_ERR_USAGE, "option -%s: '%s' is not true/false", d->name, text);
     break;
   case DASHI_OPT_STRING:
     if (strlen(text) >= sizeof v->s)
@@ -134,11 +137,21 @@ const dashi_opt_value *dashi_opt_find(const dashi_options *o, const char *name) 
   abort();
 }
 
-long long dashi_opt_i(const dashi_options *o, const char *name) { return dashi_opt_find(o, name)->i; }
-double dashi_opt_r(const dashi_options *o, const char *name) { return dashi_opt_find(o, name)->r; }
-bool dashi_opt_b(const dashi_options *o, const char *name) { return dashi_opt_find(o, name)->i; }
-const char *dashi_opt_s(const dashi_options *o, const char *name) { return dashi_opt_find(o, name)->s; }
-bool dashi_opt_set(const dashi_options *o, const char *name) { return dashi_opt_find(o, name)->set; }
+long long dashi_opt_i(const dashi_options *o, const char *name) {
+  return dashi_opt_find(o, name)->i;
+}
+double dashi_opt_r(const dashi_options *o, const char *name) {
+  return dashi_opt_find(o, name)->r;
+}
+bool dashi_opt_b(const dashi_options *o, const char *name) {
+  return dashi_opt_find(o, name)->i;
+}
+const char *dashi_opt_s(const dashi_options *o, const char *name) {
+  return dashi_opt_find(o, name)->s;
+}
+bool dashi_opt_set(const dashi_options *o, const char *name) {
+  return dashi_opt_find(o, name)->set;
+}
 
 int dashi_opt_put(dashi_options *o, const char *name, const char *value) {
   dashi_opt_value *v = (dashi_opt_value *)dashi_opt_find(o, name);
@@ -150,10 +163,18 @@ char *dashi_options_json(const dashi_options *o) {
   for (int k = 0; k < o->n; k++) {
     const dashi_opt_value *v = &o->v[k];
     switch (v->def->type) {
-    case DASHI_OPT_INT: cJSON_AddNumberToObject(j, v->def->name, (double)v->i); break;
-    case DASHI_OPT_REAL: cJSON_AddNumberToObject(j, v->def->name, v->r); break;
-    case DASHI_OPT_BOOL: cJSON_AddBoolToObject(j, v->def->name, v->i); break;
-    case DASHI_OPT_STRING: cJSON_AddStringToObject(j, v->def->name, v->s); break;
+    case DASHI_OPT_INT:
+      cJSON_AddNumberToObject(j, v->def->name, (double)v->i);
+      break;
+    case DASHI_OPT_REAL:
+      cJSON_AddNumberToObject(j, v->def->name, v->r);
+      break;
+    case DASHI_OPT_BOOL:
+      cJSON_AddBoolToObject(j, v->def->name, v->i);
+      break;
+    case DASHI_OPT_STRING:
+      cJSON_AddStringToObject(j, v->def->name, v->s);
+      break;
     }
   }
   char *s = cJSON_PrintUnformatted(j);

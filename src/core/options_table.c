@@ -2,23 +2,25 @@
  * job files stay stable (SPEC §9). */
 #include "dashi/options.h"
 
-#define LES (DASHI_CMD_RUN | DASHI_CMD_TRUTH | DASHI_CMD_VALIDATE)
-#define RUNS (DASHI_CMD_RUN | DASHI_CMD_TRUTH)
+#define LES    (DASHI_CMD_RUN | DASHI_CMD_TRUTH | DASHI_CMD_VALIDATE)
+#define RUNS   (DASHI_CMD_RUN | DASHI_CMD_TRUTH)
 #define PFILES (DASHI_CMD_ENCODE | DASHI_CMD_LEARN | DASHI_CMD_ENSEMBLE) /* proxy files */
-#define PRUN (DASHI_CMD_RUN | DASHI_CMD_ENSEMBLE)                        /* ensemble phase */
-#define I DASHI_OPT_INT
-#define R DASHI_OPT_REAL
-#define B DASHI_OPT_BOOL
-#define S DASHI_OPT_STRING
+#define PRUN   (DASHI_CMD_RUN | DASHI_CMD_ENSEMBLE)                      /* ensemble phase */
+#define I      DASHI_OPT_INT
+#define R      DASHI_OPT_REAL
+#define B      DASHI_OPT_BOOL
+#define S      DASHI_OPT_STRING
 
 static const dashi_opt_def table[] = {
     /* grid, time, physics */
-    {"N", I, "256", NULL, LES, "grid points per direction (even; N/2 divisible by the LES rank count)"},
+    {"N", I, "256", NULL, LES,
+     "grid points per direction (even; N/2 divisible by the LES rank count)"},
     {"steps", I, "2000", NULL, LES, "number of time steps (ignored when -t_end > 0)"},
     {"t_end", R, "0", NULL, LES, "simulated end time; > 0 sets steps = round(t_end/dt)"},
     {"dt", R, "0.01", NULL, LES, "fixed time step"},
     {"nu0", R, "1e-4", NULL, LES, "molecular viscosity nu0"},
-    {"seed", I, "1", NULL, LES | DASHI_CMD_ENSEMBLE, "seed of the counter-based RNG (initial condition, ring forcing)"},
+    {"seed", I, "1", NULL, LES | DASHI_CMD_ENSEMBLE,
+     "seed of the counter-based RNG (initial condition, ring forcing)"},
     {"ts", S, "rk2", "rk2|ssprk3|rk4", LES, "time integrator (rk2 = Heun)"},
     {"precision", S, "double", "double|single", LES, "floating-point precision of the solver"},
     {"backend", S, "cpu", "cpu|vulkan", LES, "compute backend of the LES group"},
@@ -31,13 +33,16 @@ static const dashi_opt_def table[] = {
     {"fftw_plan", S, "estimate", "estimate|measure|patient", LES,
      "FFTW planner effort (measure/patient are faster but not bit-reproducible between runs)"},
     {"ic", S, "random", "random|taylor_green|file", LES, "initial condition"},
-    {"ic_file", S, "", NULL, LES, "HDF5 file for -ic file (truth file, checkpoint or [N,N]/[T,N,N] dataset)"},
+    {"ic_file", S, "", NULL, LES,
+     "HDF5 file for -ic file (truth file, checkpoint or [N,N]/[T,N,N] dataset)"},
     {"ic_dataset", S, "/snapshots/omega", NULL, LES, "dataset holding vorticity in -ic_file"},
-    {"k0", R, "10", NULL, LES, "peak wavenumber of the random initial spectrum k^4 exp(-2(k/k0)^2)"},
+    {"k0", R, "10", NULL, LES,
+     "peak wavenumber of the random initial spectrum k^4 exp(-2(k/k0)^2)"},
     {"tg_k", I, "1", NULL, LES, "wavenumber of the Taylor-Green initial condition"},
     {"sgs", S, "smagorinsky", "smagorinsky|none", LES, "subgrid-scale model"},
     {"Cs", R, "0.17", NULL, LES, "Smagorinsky constant"},
-    {"sgs_form", S, "div", "div|lap", LES, "viscous term form: div = div((nu0+nu_t) grad w), lap = nu_t lap w"},
+    {"sgs_form", S, "div", "div|lap", LES,
+     "viscous term form: div = div((nu0+nu_t) grad w), lap = nu_t lap w"},
     {"drag", R, "0", NULL, LES, "linear drag coefficient mu"},
     {"forcing", S, "none", "none|kolmogorov|ring", LES, "forcing"},
     {"forcing_amp", R, "1", NULL, LES, "Kolmogorov forcing amplitude A (F = -A kf cos(kf y))"},
@@ -49,7 +54,8 @@ static const dashi_opt_def table[] = {
     {"trunc_power", R, "8", NULL, LES, "exponential filter order p"},
     {"cfl_max", R, "1.0", NULL, LES, "CFL number above which the run stops (after a checkpoint)"},
     /* output and control */
-    {"out", S, "", NULL, RUNS | PFILES, "run directory (default runs/<command>); refuses to overwrite without -force"},
+    {"out", S, "", NULL, RUNS | PFILES,
+     "run directory (default runs/<command>); refuses to overwrite without -force"},
     {"force", B, "false", NULL, RUNS | PFILES, "overwrite an existing run directory"},
     {"stats_every", I, "10", NULL, LES, "steps between diagnostics records (and CFL checks)"},
     {"spectra_every", I, "100", NULL, RUNS, "steps between energy spectra (0 = never)"},

@@ -5,7 +5,9 @@
 
 static volatile sig_atomic_t pending_signal = 0;
 
-static void on_signal(int sig) { pending_signal = sig; }
+static void on_signal(int sig) {
+  pending_signal = sig;
+}
 
 void dashi_signals_install(void) {
   struct sigaction sa;

@@ -50,11 +50,13 @@ int dashi_manifest_update(const char *run_dir, const char *entry_json) {
     char bad[2300];
     snprintf(bad, sizeof bad, "%s.unreadable.%ld", mpath, (long)time(NULL));
     if (rename(mpath, bad) == 0)
-      fprintf(stderr, "dashi: warning: %s is not a JSON object; kept it as %s and started a new "
-                      "manifest\n", mpath, bad);
+      fprintf(stderr,
+              "dashi: warning: %s is not a JSON object; kept it as %s and started a new "
+              "manifest\n",
+              mpath, bad);
     else
-      rc = dashi_err(DASHI_ERR_IO, "%s is not valid JSON and cannot be moved aside: fix or remove it",
-                     mpath);
+      rc = dashi_err(DASHI_ERR_IO,
+                     "%s is not valid JSON and cannot be moved aside: fix or remove it", mpath);
     cJSON_Delete(m);
     m = NULL;
   }

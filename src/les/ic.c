@@ -56,8 +56,10 @@ int dashi_les_init_state(dashi_les *s) {
     double m[3];
     DASHI_CALL(ops->spec_moments(s->b, s->w, m));
     if (!(m[1] > 0))
-      return dashi_err(DASHI_ERR_USAGE, "random initial condition has no energy below the filter "
-                                        "(k0=%g, N=%d): raise N or lower -k0", s->cfg.k0, g->N);
+      return dashi_err(DASHI_ERR_USAGE,
+                       "random initial condition has no energy below the filter "
+                       "(k0=%g, N=%d): raise N or lower -k0",
+                       s->cfg.k0, g->N);
     double c = sqrt(0.5 / m[1]); /* enstrophy Z = 1/2 <w^2> = 0.5 */
     dashi_field *src[] = {s->w};
     return ops->spec_lincomb(s->b, s->w, 1, &c, src);
@@ -69,8 +71,7 @@ int dashi_les_init_state(dashi_les *s) {
     double *slab = malloc(sizeof(double) * g->nx * g->N);
     for (int i = 0; i < g->nx; i++)
       for (int j = 0; j < g->N; j++)
-        slab[(size_t)i * g->N + j] =
-            2.0 * k * sin(k * (g->x0 + i) * g->dx) * sin(k * j * g->dx);
+        slab[(size_t)i * g->N + j] = 2.0 * k * sin(k * (g->x0 + i) * g->dx) * sin(k * j * g->dx);
     int rc = dashi_les_set_state_slab(s, slab);
     free(slab);
     return rc;

@@ -4,10 +4,10 @@
 #include "dashi/error.h"
 #include "dashi/les.h"
 
-#define LINCOMB(dst, n, ...)                                                                      \
-  do {                                                                                           \
-    double c_[] = {__VA_ARGS__};                                                                 \
-    DASHI_CALL(ops->spec_lincomb(s->b, dst, n, c_, src_));                                      \
+#define LINCOMB(dst, n, ...)                                                                       \
+  do {                                                                                             \
+    double c_[] = {__VA_ARGS__};                                                                   \
+    DASHI_CALL(ops->spec_lincomb(s->b, dst, n, c_, src_));                                         \
   } while (0)
 
 int dashi_les_step(dashi_les *s) {

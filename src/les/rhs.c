@@ -7,7 +7,7 @@
 #include "dashi/les.h"
 #include "dashi/log.h"
 
-static const dashi_spec_op deriv_ops[7] = {DASHI_OP_U,   DASHI_OP_V,   DASHI_OP_DX,  DASHI_OP_DY,
+static const dashi_spec_op deriv_ops[7] = {DASHI_OP_U,   DASHI_OP_V,   DASHI_OP_DX, DASHI_OP_DY,
                                            DASHI_OP_S11, DASHI_OP_S12, DASHI_OP_LAP};
 
 static dashi_tend_params tend_params(const dashi_les *s) {
@@ -69,7 +69,8 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
   return tendency(s, &p, w, out);
 }
 
-int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double *umax, double *nu_t_mean) {
+int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double *umax,
+                                   double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
   DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean));
   double mu, mv;

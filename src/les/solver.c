@@ -16,15 +16,18 @@ int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c) {
   c->drag = dashi_opt_r(o, "drag");
   c->Cs = dashi_opt_r(o, "Cs");
   c->sgs_on = !strcmp(dashi_opt_s(o, "sgs"), "smagorinsky");
-  c->sgs_form = !strcmp(dashi_opt_s(o, "sgs_form"), "lap") ? DASHI_SGS_FORM_LAP : DASHI_SGS_FORM_DIV;
+  c->sgs_form =
+      !strcmp(dashi_opt_s(o, "sgs_form"), "lap") ? DASHI_SGS_FORM_LAP : DASHI_SGS_FORM_DIV;
   const char *dl = dashi_opt_s(o, "dealias");
-  c->dealias.kind = !strcmp(dl, "none") ? DASHI_DEALIAS_NONE
+  c->dealias.kind = !strcmp(dl, "none")  ? DASHI_DEALIAS_NONE
                     : !strcmp(dl, "exp") ? DASHI_DEALIAS_EXP
                                          : DASHI_DEALIAS_TWOTHIRDS;
   c->dealias.alpha = dashi_opt_r(o, "trunc_alpha");
   c->dealias.power = dashi_opt_r(o, "trunc_power");
   const char *ts = dashi_opt_s(o, "ts");
-  c->ts = !strcmp(ts, "rk4") ? DASHI_TS_RK4 : !strcmp(ts, "ssprk3") ? DASHI_TS_SSPRK3 : DASHI_TS_RK2;
+  c->ts = !strcmp(ts, "rk4")      ? DASHI_TS_RK4
+          : !strcmp(ts, "ssprk3") ? DASHI_TS_SSPRK3
+                                  : DASHI_TS_RK2;
   const char *fo = dashi_opt_s(o, "forcing");
   c->forcing = !strcmp(fo, "kolmogorov") ? DASHI_FORCING_KOLMOGOROV
                : !strcmp(fo, "ring")     ? DASHI_FORCING_RING
@@ -35,7 +38,7 @@ int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c) {
   c->forcing_eps = dashi_opt_r(o, "forcing_eps");
   c->seed = (uint64_t)dashi_opt_i(o, "seed");
   const char *ic = dashi_opt_s(o, "ic");
-  c->ic = !strcmp(ic, "file") ? DASHI_IC_FILE
+  c->ic = !strcmp(ic, "file")           ? DASHI_IC_FILE
           : !strcmp(ic, "taylor_green") ? DASHI_IC_TAYLOR_GREEN
                                         : DASHI_IC_RANDOM;
   c->k0 = dashi_opt_r(o, "k0");
@@ -44,17 +47,20 @@ int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c) {
   snprintf(c->ic_dataset, sizeof c->ic_dataset, "%s", dashi_opt_s(o, "ic_dataset"));
   c->cfl_max = dashi_opt_r(o, "cfl_max");
 
-  if (!(c->dt > 0)) return dashi_err(DASHI_ERR_USAGE, "-dt %g: the time step must be positive", c->dt);
+  if (!(c->dt > 0))
+    return dashi_err(DASHI_ERR_USAGE, "-dt %g: the time step must be positive", c->dt);
   if (c->nu0 < 0 || c->drag < 0 || c->Cs < 0)
     return dashi_err(DASHI_ERR_USAGE, "-nu0, -drag and -Cs must be non-negative");
   if (c->ic == DASHI_IC_FILE && !c->ic_file[0])
     return dashi_err(DASHI_ERR_USAGE, "-ic file needs -ic_file PATH");
   if (c->forcing == DASHI_FORCING_KOLMOGOROV && c->kf != floor(c->kf))
-    return dashi_err(DASHI_ERR_USAGE, "-kf %g: Kolmogorov forcing needs an integer wavenumber", c->kf);
+    return dashi_err(DASHI_ERR_USAGE, "-kf %g: Kolmogorov forcing needs an integer wavenumber",
+                     c->kf);
   if (c->forcing == DASHI_FORCING_RING && (c->kf - c->forcing_dk < 1 || c->forcing_eps < 0))
-    return dashi_err(DASHI_ERR_USAGE,
-                     "ring forcing needs kf - forcing_dk >= 1 and forcing_eps >= 0 (got kf=%g dk=%g eps=%g)",
-                     c->kf, c->forcing_dk, c->forcing_eps);
+    return dashi_err(
+        DASHI_ERR_USAGE,
+        "ring forcing needs kf - forcing_dk >= 1 and forcing_eps >= 0 (got kf=%g dk=%g eps=%g)",
+        c->kf, c->forcing_dk, c->forcing_eps);
   if (!(c->cfl_max > 0)) return dashi_err(DASHI_ERR_USAGE, "-cfl_max must be positive");
   return 0;
 }
@@ -65,13 +71,15 @@ static int nderiv(const dashi_les_config *c) {
 static int nnonlin(const dashi_les_config *c) {
   return c->sgs_on ? (c->sgs_form == DASHI_SGS_FORM_LAP ? 2 : 3) : 1;
 }
-int dashi_les_ffts_per_rhs(const dashi_les *s) { return nderiv(&s->cfg) + nnonlin(&s->cfg); }
+int dashi_les_ffts_per_rhs(const dashi_les *s) {
+  return nderiv(&s->cfg) + nnonlin(&s->cfg);
+}
 int dashi_les_rhs_per_step(const dashi_les *s) {
   return s->cfg.ts == DASHI_TS_RK4 ? 4 : s->cfg.ts == DASHI_TS_SSPRK3 ? 3 : 2;
 }
 
-/* Kolmogorov forcing F = -A kf cos(kf y): only the modes (0, +-kf); forward FFT of cos(kf y) is N^2/2
- * at ky = kf on the half plane. */
+/* Kolmogorov forcing F = -A kf cos(kf y): only the modes (0, +-kf); forward FFT of cos(kf y) is
+ * N^2/2 at ky = kf on the half plane. */
 static int make_kolmogorov(dashi_les *s) {
   const dashi_grid *g = s->g;
   int kf = (int)s->cfg.kf;
@@ -80,7 +88,8 @@ static int make_kolmogorov(dashi_les *s) {
   DASHI_CALL(s->b->ops->field_create(s->b, DASHI_FIELD_SPEC, &s->force));
   double *canon = calloc((size_t)2 * g->nky * g->N, sizeof *canon);
   if (kf >= g->ky0 && kf < g->ky0 + g->nky)
-    canon[2 * ((size_t)(kf - g->ky0) * g->N + 0)] = -s->cfg.forcing_amp * kf * 0.5 * g->N * (double)g->N;
+    canon[2 * ((size_t)(kf - g->ky0) * g->N + 0)] =
+        -s->cfg.forcing_amp * kf * 0.5 * g->N * (double)g->N;
   int rc = s->b->ops->spec_put(s->b, s->force, canon);
   free(canon);
   return rc;
@@ -94,7 +103,8 @@ static int ring_amplitude(dashi_les *s) {
   double sum = 0;
   int kmax = (int)ceil(s->cfg.kf + s->cfg.forcing_dk);
   if (kmax >= g->N / 3)
-    return dashi_err(DASHI_ERR_USAGE, "ring forcing shell (kf+dk=%d) must lie below N/3=%d", kmax, g->N / 3);
+    return dashi_err(DASHI_ERR_USAGE, "ring forcing shell (kf+dk=%d) must lie below N/3=%d", kmax,
+                     g->N / 3);
   for (int ky = -kmax; ky <= kmax; ky++)
     for (int kx = -kmax; kx <= kmax; kx++) {
       double k = sqrt((double)kx * kx + (double)ky * ky);
@@ -107,7 +117,8 @@ static int ring_amplitude(dashi_les *s) {
   return 0;
 }
 
-int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b, dashi_les **out) {
+int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b,
+                     dashi_les **out) {
   dashi_les *s = calloc(1, sizeof *s);
   s->cfg = *c;
   s->g = g;
@@ -135,10 +146,11 @@ int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backe
 void dashi_les_destroy(dashi_les *s) {
   if (!s) return;
   dashi_backend *b = s->b;
-  dashi_field *all[] = {s->w, s->tmp, s->scratch, s->force, s->stage[0], s->stage[1], s->stage[2],
-                        s->stage[3]};
+  dashi_field *all[] = {s->w,        s->tmp,      s->scratch,  s->force,
+                        s->stage[0], s->stage[1], s->stage[2], s->stage[3]};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) b->ops->field_destroy(b, all[i]);
-  for (int i = 0; i < 7; i++) b->ops->field_destroy(b, s->sd[i]), b->ops->field_destroy(b, s->rl[i]);
+  for (int i = 0; i < 7; i++)
+    b->ops->field_destroy(b, s->sd[i]), b->ops->field_destroy(b, s->rl[i]);
   for (int i = 0; i < 3; i++)
     b->ops->field_destroy(b, s->nl_real[i]), b->ops->field_destroy(b, s->nl_spec[i]);
   free(s);
@@ -149,7 +161,8 @@ char *dashi_les_solver_spec_json(const dashi_les_config *c, bool single) {
   static const char *dl[] = {"none", "2/3", "exp"};
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "gradients", "spectral");
-  cJSON_AddStringToObject(j, "poisson", "spectral: psi_hat = w_hat/|k|^2, u = dpsi/dy, v = -dpsi/dx");
+  cJSON_AddStringToObject(j, "poisson",
+                          "spectral: psi_hat = w_hat/|k|^2, u = dpsi/dy, v = -dpsi/dx");
   cJSON_AddStringToObject(j, "advection", "advective form -(u dw/dx + v dw/dy), pseudo-spectral");
   cJSON_AddStringToObject(j, "dealias", dl[c->dealias.kind]);
   if (c->dealias.kind == DASHI_DEALIAS_EXP) {

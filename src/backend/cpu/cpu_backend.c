@@ -31,41 +31,45 @@
 #if DASHI_SINGLE
 typedef float real_t;
 typedef fftwf_complex cplx_t;
-#define FFTW(x) fftwf_##x
+#define FFTW(x)   fftwf_##x
 #define CREATE_FN dashi_cpu_backend_create_f32
 #else
 typedef double real_t;
 typedef fftw_complex cplx_t;
-#define FFTW(x) fftw_##x
+#define FFTW(x)   fftw_##x
 #define CREATE_FN dashi_cpu_backend_create_f64
 #endif
 
 #define MAXBATCH 8
-#define CB 8 /* columns per block of the x transforms (8, 16, 32: no measurable difference) */
+#define CB       8 /* columns per block of the x transforms (8, 16, 32: no measurable difference) */
 
 typedef struct {
   const dashi_grid *g;
-  FFTW(plan) r2c_rows, c2r_rows;  /* along y, howmany = nx: real [x][N] <-> rows [x][rs] */
-  FFTW(plan) cx_fwd, cx_bwd;      /* along x, CB contiguous rows: tmp [CB][N] <-> spec rows */
-  FFTW(plan) cx_fwd1, cx_bwd1;    /* the same for one row (nky % CB remainder) */
+  FFTW(plan) r2c_rows, c2r_rows;      /* along y, howmany = nx: real [x][N] <-> rows [x][rs] */
+  FFTW(plan) cx_fwd, cx_bwd;          /* along x, CB contiguous rows: tmp [CB][N] <-> spec rows */
+  FFTW(plan) cx_fwd1, cx_bwd1;        /* the same for one row (nky % CB remainder) */
   MPI_Datatype rowsend[MAXBATCH + 1]; /* nb fields' [nx][nky] blocks inside rows (P > 1) */
   MPI_Datatype scatter[MAXBATCH + 1]; /* the same blocks spread over xbuf fields */
-  cplx_t *rows;   /* [field][nx][rs]: y transforms (all ky of the local x rows) */
-  cplx_t *xbuf;   /* P > 1: [field][N][xs]: all x, this rank's ky; P = 1: rows itself */
-  cplx_t *tmp;    /* [CB][N]: a block of columns, contiguous along x */
-  int rs, xs;     /* row strides (complex) of rows and xbuf */
+  cplx_t *rows; /* [field][nx][rs]: y transforms (all ky of the local x rows) */
+  cplx_t *xbuf; /* P > 1: [field][N][xs]: all x, this rank's ky; P = 1: rows itself */
+  cplx_t *tmp;  /* [CB][N]: a block of columns, contiguous along x */
+  int rs, xs;   /* row strides (complex) of rows and xbuf */
   size_t rfield, xfield;
-  double *kx;     /* kx of column b */
-  double *rowk;   /* [N] scratch: one row of 1/|k|^2 */
-  cplx_t *rowz;   /* [N] scratch: a copy of the source row when spec_derive runs in place */
+  double *kx;      /* kx of column b */
+  double *rowk;    /* [N] scratch: one row of 1/|k|^2 */
+  cplx_t *rowz;    /* [N] scratch: a copy of the source row when spec_derive runs in place */
   double *dealias; /* D(k) per local mode for dealias_for */
   dashi_dealias dealias_for;
 } cpu_impl;
 
 #define IMPL(b) ((cpu_impl *)(b)->impl)
 
-static size_t spec_len(const dashi_grid *g) { return (size_t)g->nky * g->N; }
-static size_t real_len(const dashi_grid *g) { return (size_t)g->nx * g->N; }
+static size_t spec_len(const dashi_grid *g) {
+  return (size_t)g->nky * g->N;
+}
+static size_t real_len(const dashi_grid *g) {
+  return (size_t)g->nx * g->N;
+}
 
 static int field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **out) {
   const dashi_grid *g = b->grid;
@@ -89,7 +93,8 @@ static void field_destroy(dashi_backend *b, dashi_field *f) {
 #define C(f) ((cplx_t *)(f)->data)
 
 static void zero_nyquist_column(const dashi_grid *g, cplx_t *s) {
-  for (int a = 0; a < g->nky; a++) s[(size_t)a * g->N + g->N / 2][0] = s[(size_t)a * g->N + g->N / 2][1] = 0;
+  for (int a = 0; a < g->nky; a++)
+    s[(size_t)a * g->N + g->N / 2][0] = s[(size_t)a * g->N + g->N / 2][1] = 0;
 }
 
 /* all-to-all of a batch of nb fields: rows[field][x][r*nky + ky] <-> xbuf[field][x][ky] */
@@ -108,7 +113,8 @@ static int exchange(cpu_impl *c, int nb, bool forward) {
   int rc = forward ? MPI_Alltoallw(c->rows, one, dr, tr, c->xbuf, one, dx, ts, g->comm)
                    : MPI_Alltoallw(c->xbuf, one, dx, ts, c->rows, one, dr, tr, g->comm);
   PetscLogEventEnd(dashi_ev_transpose, 0, 0, 0, 0);
-  return rc == MPI_SUCCESS ? 0 : dashi_err(DASHI_ERR_MPI, "MPI_Alltoallw failed in the FFT transpose");
+  return rc == MPI_SUCCESS ? 0
+                           : dashi_err(DASHI_ERR_MPI, "MPI_Alltoallw failed in the FFT transpose");
 }
 
 /* forward x transforms: columns ky of in[x][ky] (row stride `st`) -> spec rows [ky][kx]; blocks of
@@ -120,11 +126,13 @@ static void cols_forward(cpu_impl *c, const cplx_t *in, int st, cplx_t *spec) {
   for (; a0 + CB <= nky; a0 += CB) {
     const cplx_t *p = in + a0;
     for (int x = 0; x < N; x++, p += st)
-      for (int j = 0; j < CB; j++) t[(size_t)j * N + x][0] = p[j][0], t[(size_t)j * N + x][1] = p[j][1];
+      for (int j = 0; j < CB; j++)
+        t[(size_t)j * N + x][0] = p[j][0], t[(size_t)j * N + x][1] = p[j][1];
     FFTW(execute_dft)(c->cx_fwd, t, spec + (size_t)a0 * N);
   }
   for (; a0 < nky; a0++) {
-    for (int x = 0; x < N; x++) t[x][0] = in[(size_t)x * st + a0][0], t[x][1] = in[(size_t)x * st + a0][1];
+    for (int x = 0; x < N; x++)
+      t[x][0] = in[(size_t)x * st + a0][0], t[x][1] = in[(size_t)x * st + a0][1];
     FFTW(execute_dft)(c->cx_fwd1, t, spec + (size_t)a0 * N);
   }
   zero_nyquist_column(c->g, spec);
@@ -149,7 +157,8 @@ static void cols_inverse(cpu_impl *c, const cplx_t *spec, cplx_t *out, int st, r
   }
 }
 
-static int fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec) {
+static int fft_forward(dashi_backend *b, int n, dashi_field *const *real,
+                       dashi_field *const *spec) {
   cpu_impl *c = IMPL(b);
   const int P = c->g->size;
   if (P == 1) { /* rows is the x-transform input: no copy, no exchange */
@@ -178,11 +187,13 @@ static int fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_
 /* y transforms back to real space; the ky = N/2 (Nyquist) column is zero */
 static void rows_inverse(cpu_impl *c, cplx_t *rows, real_t *real) {
   const dashi_grid *g = c->g;
-  for (int i = 0; i < g->nx; i++) rows[(size_t)i * c->rs + g->N / 2][0] = rows[(size_t)i * c->rs + g->N / 2][1] = 0;
+  for (int i = 0; i < g->nx; i++)
+    rows[(size_t)i * c->rs + g->N / 2][0] = rows[(size_t)i * c->rs + g->N / 2][1] = 0;
   FFTW(execute_dft_c2r)(c->c2r_rows, rows, real);
 }
 
-static int fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real) {
+static int fft_inverse(dashi_backend *b, int n, dashi_field *const *spec,
+                       dashi_field *const *real) {
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
   const int N = g->N, P = g->size;
@@ -199,7 +210,8 @@ static int fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_
   for (int f0 = 0; f0 < n; f0 += MAXBATCH) {
     int nb = n - f0 < MAXBATCH ? n - f0 : MAXBATCH;
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
-    for (int f = 0; f < nb; f++) cols_inverse(c, C(spec[f0 + f]), c->xbuf + f * c->xfield, c->xs, scale);
+    for (int f = 0; f < nb; f++)
+      cols_inverse(c, C(spec[f0 + f]), c->xbuf + f * c->xfield, c->xs, scale);
     PetscLogEventEnd(dashi_ev_fft, 0, 0, 0, 0);
     DASHI_CALL(exchange(c, nb, false));
     PetscLogEventBegin(dashi_ev_fft, 0, 0, 0, 0);
@@ -308,8 +320,7 @@ static int nonlinear_pointwise(dashi_backend *b, const dashi_sgs_params *p, dash
   cpu_impl *c = IMPL(b);
   const dashi_grid *g = c->g;
   const size_t n = real_len(g);
-  const real_t *u = R(in[0]), *v = R(in[1]), *wx = R(in[2]),
-               *wy = R(in[3]);
+  const real_t *u = R(in[0]), *v = R(in[1]), *wx = R(in[2]), *wy = R(in[3]);
   real_t *adv = R(out[0]);
   double nsum = 0.0;
   if (p->smag > 0) {
@@ -337,7 +348,8 @@ static int nonlinear_pointwise(dashi_backend *b, const dashi_sgs_params *p, dash
       const size_t e = k0 + m;
       for (k = k0; k < e; k++) adv[k] = -(u[k] * wx[k] + v[k] * wy[k]);
       if (div)
-        for (k = k0; k < e; k++) q1[k] = (real_t)nut[k - k0] * wx[k], q2[k] = (real_t)nut[k - k0] * wy[k];
+        for (k = k0; k < e; k++)
+          q1[k] = (real_t)nut[k - k0] * wx[k], q2[k] = (real_t)nut[k - k0] * wy[k];
       else
         for (k = k0; k < e; k++) q1[k] = (real_t)nut[k - k0] * lapw[k];
     }
@@ -366,11 +378,10 @@ static const double *dealias_table(cpu_impl *c, const dashi_dealias *d) {
 }
 
 /* one ky row of the tendency; the flags are compile-time constants at each call site below */
-static inline void tend_row(int N, double ky, const double *kx, const double *Dk,
-                            const cplx_t *W, const cplx_t *A,
-                            const cplx_t *Q1, const cplx_t *Q2,
-                            const cplx_t *F, cplx_t *out, double nu0, double drag,
-                            bool use_adv, bool use_sgs, bool div, bool use_lin, bool use_f) {
+static inline void tend_row(int N, double ky, const double *kx, const double *Dk, const cplx_t *W,
+                            const cplx_t *A, const cplx_t *Q1, const cplx_t *Q2, const cplx_t *F,
+                            cplx_t *out, double nu0, double drag, bool use_adv, bool use_sgs,
+                            bool div, bool use_lin, bool use_f) {
   for (int bb = 0; bb < N; bb++) {
     const double kxb = kx[bb], D = Dk[bb];
     double nr = 0, ni = 0;
@@ -379,7 +390,8 @@ static inline void tend_row(int N, double ky, const double *kx, const double *Dk
       if (div) /* i kx q1 + i ky q2 */
         nr += -kxb * (double)Q1[bb][1] - ky * (double)Q2[bb][1],
             ni += kxb * (double)Q1[bb][0] + ky * (double)Q2[bb][0];
-      else nr += Q1[bb][0], ni += Q1[bb][1];
+      else
+        nr += Q1[bb][0], ni += Q1[bb][1];
     }
     const double lin = use_lin ? nu0 * (kxb * kxb + ky * ky) + drag : 0.0;
     double rr = D * nr - lin * W[bb][0], ri = D * ni - lin * W[bb][1];
@@ -406,12 +418,16 @@ static int spec_tendency(dashi_backend *b, const dashi_tend_params *p, const das
     const size_t m = (size_t)a * N;
     const double ky = g->ky0 + a;
 #define TROW(ad, sg, dv, ln, fo)                                                                   \
-  tend_row(N, ky, c->kx, Dk + m, W + m, A ? A + m : NULL, Q1 ? Q1 + m : NULL, Q2 ? Q2 + m : NULL, \
+  tend_row(N, ky, c->kx, Dk + m, W + m, A ? A + m : NULL, Q1 ? Q1 + m : NULL, Q2 ? Q2 + m : NULL,  \
            F ? F + m : NULL, out + m, p->nu0, p->drag, ad, sg, dv, ln, fo)
-    if (use_adv && use_sgs && div && lin && !use_f) TROW(true, true, true, true, false); /* the LES */
-    else if (use_adv && use_sgs && div && lin && use_f) TROW(true, true, true, true, true);
-    else if (use_adv && !use_sgs && lin && !use_f) TROW(true, false, false, true, false);
-    else TROW(use_adv, use_sgs, div, lin, use_f);
+    if (use_adv && use_sgs && div && lin && !use_f)
+      TROW(true, true, true, true, false); /* the LES */
+    else if (use_adv && use_sgs && div && lin && use_f)
+      TROW(true, true, true, true, true);
+    else if (use_adv && !use_sgs && lin && !use_f)
+      TROW(true, false, false, true, false);
+    else
+      TROW(use_adv, use_sgs, div, lin, use_f);
 #undef TROW
   }
   return 0;
@@ -535,8 +551,10 @@ static int real_maxabs(dashi_backend *b, const dashi_field *f, double *out) {
   int bad = 0;
   for (size_t k = 0; k < real_len(g); k++) {
     double a = fabs((double)x[k]);
-    if (!isfinite(a)) bad = 1;
-    else if (a > m) m = a;
+    if (!isfinite(a))
+      bad = 1;
+    else if (a > m)
+      m = a;
   }
   int anybad;
   DASHI_MPI(MPI_Allreduce(&m, out, 1, MPI_DOUBLE, MPI_MAX, g->comm));
@@ -586,7 +604,9 @@ static int real_put(dashi_backend *b, dashi_field *f, const double *slab) {
   for (size_t m = 0; m < real_len(IMPL(b)->g); m++) R(f)[m] = (real_t)slab[m];
   return 0;
 }
-static int sync_noop(dashi_backend *b) { return 0; }
+static int sync_noop(dashi_backend *b) {
+  return 0;
+}
 
 static void destroy(dashi_backend *b) {
   cpu_impl *c = IMPL(b);
@@ -642,8 +662,8 @@ int CREATE_FN(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backen
   b->name = "cpu";
   b->single = DASHI_SINGLE;
   b->impl = c;
-  snprintf(b->fft_library, sizeof b->fft_library, "%s (MPI slab transposes, %s)",
-           FFTW(version), DASHI_SINGLE ? "single" : "double");
+  snprintf(b->fft_library, sizeof b->fft_library, "%s (MPI slab transposes, %s)", FFTW(version),
+           DASHI_SINGLE ? "single" : "double");
   snprintf(b->devices, sizeof b->devices, "cpu");
   c->g = g;
   int P = g->size, nb = P == 1 ? 1 : MAXBATCH;
@@ -668,19 +688,27 @@ int CREATE_FN(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backen
   c->dealias_for.kind = (dashi_dealias_kind)-1;
   for (int bb = 0; bb < N; bb++) c->kx[bb] = dashi_kx(g, bb);
   real_t *rtmp = FFTW(malloc)(sizeof(real_t) * real_len(g));
-  cplx_t *ctmp = FFTW(malloc)(sizeof(cplx_t) * (spec_len(g) > CB * (size_t)N ? spec_len(g) : CB * (size_t)N));
+  cplx_t *ctmp =
+      FFTW(malloc)(sizeof(cplx_t) * (spec_len(g) > CB * (size_t)N ? spec_len(g) : CB * (size_t)N));
   unsigned fl = (unsigned)cfg->fftw_flags, flc = fl;
   /* plans run on other arrays (fields of the batch, spec rows): they must accept their alignment */
   if (FFTW(alignment_of)((real_t *)(c->rows + c->rfield)) != FFTW(alignment_of)((real_t *)c->rows))
     fl |= FFTW_UNALIGNED;
-  if (FFTW(alignment_of)((real_t *)(ctmp + N)) != FFTW(alignment_of)((real_t *)ctmp)) flc |= FFTW_UNALIGNED;
-  c->r2c_rows = FFTW(plan_many_dft_r2c)(1, &N, g->nx, rtmp, NULL, 1, N, c->rows, NULL, 1, c->rs, fl);
-  c->c2r_rows = FFTW(plan_many_dft_c2r)(1, &N, g->nx, c->rows, NULL, 1, c->rs, rtmp, NULL, 1, N, fl);
+  if (FFTW(alignment_of)((real_t *)(ctmp + N)) != FFTW(alignment_of)((real_t *)ctmp))
+    flc |= FFTW_UNALIGNED;
+  c->r2c_rows =
+      FFTW(plan_many_dft_r2c)(1, &N, g->nx, rtmp, NULL, 1, N, c->rows, NULL, 1, c->rs, fl);
+  c->c2r_rows =
+      FFTW(plan_many_dft_c2r)(1, &N, g->nx, c->rows, NULL, 1, c->rs, rtmp, NULL, 1, N, fl);
   /* along x on a contiguous block of columns: tmp [j][x] -> spec [ky][kx], and back */
-  c->cx_fwd = FFTW(plan_many_dft)(1, &N, CB, c->tmp, NULL, 1, N, ctmp, NULL, 1, N, FFTW_FORWARD, flc);
-  c->cx_bwd = FFTW(plan_many_dft)(1, &N, CB, ctmp, NULL, 1, N, c->tmp, NULL, 1, N, FFTW_BACKWARD, flc);
-  c->cx_fwd1 = FFTW(plan_many_dft)(1, &N, 1, c->tmp, NULL, 1, N, ctmp, NULL, 1, N, FFTW_FORWARD, flc);
-  c->cx_bwd1 = FFTW(plan_many_dft)(1, &N, 1, ctmp, NULL, 1, N, c->tmp, NULL, 1, N, FFTW_BACKWARD, flc);
+  c->cx_fwd =
+      FFTW(plan_many_dft)(1, &N, CB, c->tmp, NULL, 1, N, ctmp, NULL, 1, N, FFTW_FORWARD, flc);
+  c->cx_bwd =
+      FFTW(plan_many_dft)(1, &N, CB, ctmp, NULL, 1, N, c->tmp, NULL, 1, N, FFTW_BACKWARD, flc);
+  c->cx_fwd1 =
+      FFTW(plan_many_dft)(1, &N, 1, c->tmp, NULL, 1, N, ctmp, NULL, 1, N, FFTW_FORWARD, flc);
+  c->cx_bwd1 =
+      FFTW(plan_many_dft)(1, &N, 1, ctmp, NULL, 1, N, c->tmp, NULL, 1, N, FFTW_BACKWARD, flc);
   bool ok = c->r2c_rows && c->c2r_rows && c->cx_fwd && c->cx_bwd && c->cx_fwd1 && c->cx_bwd1;
   if (P > 1) {
     MPI_Datatype rt = DASHI_SINGLE ? MPI_FLOAT : MPI_DOUBLE, rblk, xblk;
