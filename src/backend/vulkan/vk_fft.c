@@ -243,16 +243,6 @@ static int inverse_2d(vk_ctx *c, int n, dashi_field *const *spec, dashi_field *c
   return 0;
 }
 
-static int copy_region(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize d0,
-                       VkDeviceSize n) {
-  VkCommandBuffer cmd;
-  DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd, true);
-  VkBufferCopy r = {.srcOffset = so, .dstOffset = d0, .size = n};
-  vkCmdCopyBuffer(cmd, src, dst, 1, &r);
-  return vk_count(c, PROF_COPY);
-}
-
 /* exchange statistics of this process (bench/vk_bench.c): seconds in MPI_Alltoall, bytes sent */
 static double a2a_seconds, a2a_bytes;
 static long a2a_calls;
@@ -313,7 +303,7 @@ static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field
   for (int f = 0; f < nf; f++) {
     const vk_field *s = VKF(spec[f]);
     DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
-    DASHI_CALL(copy_region(c, c->work_k.buf, f * krow, s->chunk->b.buf, s->offset, krow));
+    DASHI_CALL(vk_copy(c, c->work_k.buf, f * krow, s->chunk->b.buf, s->offset, krow));
     DASHI_CALL(vk_zero_nyquist(c, s->addr, 1, s->chunk->slot_bytes));
   }
   return 0;
@@ -334,9 +324,9 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
   for (int k = 1; k <= nf; k++) {
     int f = k % nf;
     const vk_field *s = VKF(spec[f]);
-    DASHI_CALL(copy_region(c, s->chunk->b.buf, s->offset, c->work_k.buf, 0, krow));
+    DASHI_CALL(vk_copy(c, s->chunk->b.buf, s->offset, c->work_k.buf, 0, krow));
     DASHI_CALL(launch(c, cx, 1, 0, 0, 0));
-    if (f) DASHI_CALL(copy_region(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
+    if (f) DASHI_CALL(vk_copy(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
   }
   pc_transpose(&p, c, c->work_k.addr, c->send.addr, nf, (uint32_t)g->N, total);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_PACK, &p, total));
@@ -347,7 +337,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
     DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, r->chunk, NULL, &pl));
-    if (f) DASHI_CALL(copy_region(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
+    if (f) DASHI_CALL(vk_copy(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
     DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
   }
   return 0;

@@ -88,8 +88,8 @@ void vk_chunks_destroy(vk_ctx *c) {
   c->nchunks = 0;
 }
 
-static int copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize d0,
-                VkDeviceSize n) {
+int vk_copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize d0,
+            VkDeviceSize n) {
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
   vk_barrier(c, cmd, true);
@@ -102,7 +102,7 @@ static int copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDevice
 static int download(vk_ctx *c, const vk_field *v, VkDeviceSize bytes, void *host) {
   for (VkDeviceSize at = 0; at < bytes; at += c->staging.size) {
     VkDeviceSize n = bytes - at < c->staging.size ? bytes - at : c->staging.size;
-    DASHI_CALL(copy(c, v->chunk->b.buf, v->offset + at, c->staging.buf, 0, n));
+    DASHI_CALL(vk_copy(c, v->chunk->b.buf, v->offset + at, c->staging.buf, 0, n));
     DASHI_CALL(vk_sync(c));
     memcpy((char *)host + at, c->staging.map, n);
   }
@@ -114,7 +114,7 @@ int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, 
     VkDeviceSize n = bytes - at < c->staging.size ? bytes - at : c->staging.size;
     DASHI_CALL(vk_sync(c)); /* the staging buffer is free again */
     memcpy(c->staging.map, (const char *)host + at, n);
-    DASHI_CALL(copy(c, c->staging.buf, 0, dst, offset + at, n));
+    DASHI_CALL(vk_copy(c, c->staging.buf, 0, dst, offset + at, n));
   }
   return vk_sync(c);
 }

@@ -208,6 +208,9 @@ int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups
 uint32_t vk_groups_for(uint64_t count);
 
 /* ---- vk_fields.c ---- */
+/* record a buffer-to-buffer copy of n bytes, after a barrier on earlier work */
+int vk_copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize d0,
+            VkDeviceSize n);
 int vk_field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **f);
 void vk_field_destroy(dashi_backend *b, dashi_field *f);
 void vk_chunks_destroy(vk_ctx *c);
