@@ -236,6 +236,8 @@ typedef struct {
   dashi_decode_params dp;
   int save_decoded; /* decoded fields of the first members kept at every score time */
   bool kernel_only; /* no truth: carrier statistics only */
+  bool gpu;         /* -proxy_backend vulkan: rollouts and decodes on the GPU */
+  int vk_device;    /* -vk_device (-1: node-local rank modulo the GPU count) */
 } dashi_ens_params;
 
 /* Records of the ensemble phase (all complete on rank 0 of the proxy communicator after

@@ -87,6 +87,8 @@ int pc_ens_params(const dashi_options *o, const dashi_proxy_layout *l, int n, da
   p->dp.iters = (int)dashi_opt_i(o, "annihilate_iters");
   p->dp.residual = !strcmp(dashi_opt_s(o, "decode_residual"), "carrier");
   p->save_decoded = (int)dashi_opt_i(o, "save_decoded");
+  p->gpu = !strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan");
+  p->vk_device = (int)dashi_opt_i(o, "vk_device");
   if (p->noise < 0) return dashi_err(DASHI_ERR_USAGE, "-noise %g must be >= 0", p->noise);
   return 0;
 }

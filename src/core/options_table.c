@@ -24,7 +24,7 @@ static const dashi_opt_def table[] = {
     {"ts", S, "rk2", "rk2|ssprk3|rk4", LES, "time integrator (rk2 = Heun)"},
     {"precision", S, "double", "double|single", LES, "floating-point precision of the solver"},
     {"backend", S, "cpu", "cpu|vulkan", LES, "compute backend of the LES group"},
-    {"vk_device", I, "-1", NULL, LES,
+    {"vk_device", I, "-1", NULL, LES | PFILES,
      "Vulkan device index (dashi info) for every rank (-1: node-local rank modulo the GPU count)"},
     {"validate_steps", I, "20", NULL, DASHI_CMD_VALIDATE,
      "validate: steps of the short run on both backends"},
