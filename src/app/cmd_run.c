@@ -14,6 +14,7 @@
  * rollout) it keeps draining the LES messages, so the truth run completes; both write their
  * results and the command exits with the error. */
 #include <cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,9 +355,33 @@ static int proxy_loop(proxy_side *p, int les_root) {
   }
 }
 
+/* A continued run (-restart, -resume auto) starts the proxy afresh (docs/proxy.md): the proxy file
+ * of the earlier segment is kept beside the new one, never overwritten. */
+static int keep_previous(proxy_side *p, const char *path) {
+  bool cont = dashi_opt_s(p->o, "restart")[0] || !strcmp(dashi_opt_s(p->o, "resume"), "auto");
+  int rc = 0;
+  if (p->rank == 0 && cont && dashi_path_exists(path)) {
+    char keep[1300];
+    long long s = p->nf ? (long long)p->step[0] : 0;
+    snprintf(keep, sizeof keep, "%s/proxy.before_step%lld.h5", p->rp->dir, s);
+    for (int k = 2; dashi_path_exists(keep) && k < 1000; k++)
+      snprintf(keep, sizeof keep, "%s/proxy.before_step%lld.%d.h5", p->rp->dir, s, k);
+    if (rename(path, keep))
+      rc = dashi_err(DASHI_ERR_IO,
+                     "cannot keep the earlier segment's %s as %s (%s): move it away and rerun",
+                     path, keep, strerror(errno));
+    else
+      printf("dashi run: the proxy restarts with this segment; the earlier segment's proxy file "
+             "is kept as %s\n",
+             keep);
+  }
+  return dashi_err_agree(p->pc, rc);
+}
+
 static int proxy_write(proxy_side *p) {
   char path[1200];
   snprintf(path, sizeof path, "%s/proxy.h5", p->rp->dir);
+  DASHI_CALL(keep_previous(p, path));
   char truth[1200];
   snprintf(truth, sizeof truth, "%s/truth.h5", p->rp->dir);
   dashi_proxy_file *pf;
@@ -395,7 +420,7 @@ static void proxy_free(proxy_side *p) {
 
 static int plan_run(MPI_Comm world, dashi_options *o, run_plan *rp) {
   MPI_Comm_size(world, &rp->W);
-  DASHI_CALL(pc_check_backend(o));
+  DASHI_CALL(pc_check_backend(world, o, true));
   long long P = dashi_opt_i(o, "les_ranks");
   if (rp->W < 2)
     return dashi_err(DASHI_ERR_USAGE,

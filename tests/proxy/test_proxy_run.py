@@ -103,3 +103,18 @@ def test_proxy_failure_lets_the_les_finish(dashi, work):
         assert f["z"].shape[0] == 41 and "A" not in f                  # frames kept, nothing learned
     m = json.loads((out / "run.json").read_text())
     assert m["proxy"]["status"] == "failed" and "proxy failed" in m["status"]
+
+
+def test_continued_run_keeps_the_earlier_proxy_file(ok, work):
+    """-restart starts the proxy afresh; the earlier segment's proxy.h5 is kept, never overwritten"""
+    out = work / "run_continued"
+    ok("run", *COMMON, "-checkpoint_every", 20, "-out", out, np=3)
+    with h5(out / "proxy.h5") as f:
+        first = f["z"][()]
+    r = ok("run", *COMMON, "-restart", out / "checkpoints" / "ckpt_00000020.h5", "-out", out, np=3)
+    kept = out / "proxy.before_step20.h5"
+    assert str(kept) in r.stdout, r.stdout
+    with h5(kept) as f:
+        assert f.attrs["status"] == b"complete" and np.array_equal(f["z"][()], first)
+    with h5(out / "proxy.h5") as f:
+        assert f["z_step"][0] == 20 and f["z"].shape[0] == 21
