@@ -15,7 +15,16 @@
 # OUTDIR/profile.jsonl   GPU time per kind of command (DASHI_VK_PROFILE=1) at a few sizes
 # OUTDIR/bench_np2.jsonl two ranks sharing the GPU: the distributed path (1D plans, MPI_Alltoall)
 # OUTDIR/bench_nosgs.jsonl -sgs none (5 transforms per right-hand side instead of 9)
+# OUTDIR/variants.jsonl  every transform variant (DASHI_VK_FFT, DASHI_VK_FFT_TUNE; docs/vulkan.md)
+#                        at N = 256, 1024, 4096, 8192 single and 4096 double: ms/step, one
+#                        transform plain and under the 2/3 band hint, band_state (1 = the
+#                        zero-padded plans ran), and the run's own correctness checks
+#
+# DASHI_BENCH_PARTS (default "check bench profile np2 nosgs variants") selects the sections, e.g.
+#   DASHI_BENCH_PARTS="check variants" bench/run_gpu_bench.sh OUTDIR
 set -uo pipefail
+parts=" ${DASHI_BENCH_PARTS:-check bench profile np2 nosgs variants} "
+want() { [[ $parts == *" $1 "* ]]; }
 out=${1:-gpu-bench}
 sizes=${DASHI_BENCH_SIZES:-"256 512 1024 2048 4096 8192 16384"}
 mkdir -p "$out"
@@ -37,7 +46,7 @@ steps_for() { # about a second of stepping per size
     4096) echo 200 ;; 8192) echo 60 ;; *) echo 20 ;; esac
 }
 
-{
+want check && {
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} vk_device=$dev"
@@ -49,6 +58,12 @@ steps_for() { # about a second of stepping per size
       timeout 150 mpirun -n "$np" test_vk_parity "$prec" "$n" 2>&1 | grep -Ev "^  ok" || true
     done
   done
+  for prec in double single; do # the zero-padded transforms' band checks on the device
+    for n in 256 1024; do
+      echo "== DASHI_VK_FFT=zeropad test_vk_parity $prec N=$n on 1 rank"
+      DASHI_VK_FFT=zeropad timeout 150 test_vk_parity "$prec" "$n" 2>&1 | grep -Ev "^  ok" || true
+    done
+  done
   for v in "1 double 512" "1 single 512" "1 single 1024" "2 double 512"; do
     read -r np prec n <<<"$v"
     echo "== dashi validate -N $n -precision $prec on $np rank(s)"
@@ -56,18 +71,29 @@ steps_for() { # about a second of stepping per size
   done
 } >"$check" 2>&1
 
-for prec in single double; do
+want bench && for prec in single double; do
   for N in $sizes; do
     echo "dashi-vkbench $N $prec" >&2
     timeout 150 dashi-vkbench "$N" "$prec" "$(steps_for "$N")" "$dev" >>"$out/bench.jsonl" \
       2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"error\": \"exit $?\"}" >>"$out/bench.jsonl"
   done
 done
-for N in 256 4096; do
+want profile && for N in 256 4096; do
   DASHI_VK_PROFILE=1 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/profile.jsonl" 2>>"$out/bench_err.txt"
 done
-timeout 150 mpirun -n 2 dashi-vkbench 1024 single 500 "$dev" >>"$out/bench_np2.jsonl" 2>>"$out/bench_err.txt"
-for N in 256 1024 4096 8192; do
+want np2 && timeout 150 mpirun -n 2 dashi-vkbench 1024 single 500 "$dev" >>"$out/bench_np2.jsonl" 2>>"$out/bench_err.txt"
+want nosgs && for N in 256 1024 4096 8192; do
   timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" none >>"$out/bench_nosgs.jsonl" 2>>"$out/bench_err.txt"
+done
+# transform variants: "VARIANT[:TUNE]" (DASHI_VK_FFT[, DASHI_VK_FFT_TUNE]), each in its own process
+variants=${DASHI_BENCH_VARIANTS:-"plain zeropad zeropad_xy zeropad_x zeropad_y plain:boost=1 zeropad:boost=1 zeropad:coalesced=64 zeropad:threads=256 zeropad:bwboost=2"}
+want variants && for v in $variants; do
+  for np in "256 single" "1024 single" "4096 single" "8192 single" "4096 double"; do
+    read -r N prec <<<"$np"
+    echo "dashi-vkbench $N $prec DASHI_VK_FFT=$v" >&2
+    DASHI_VK_FFT=${v%%:*} DASHI_VK_FFT_TUNE=$([[ $v == *:* ]] && echo "${v#*:}") \
+      timeout 150 dashi-vkbench "$N" "$prec" "$(steps_for "$N")" "$dev" >>"$out/variants.jsonl" \
+      2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"fft_variant\": \"$v\", \"error\": \"exit $?\"}" >>"$out/variants.jsonl"
+  done
 done
 echo "done: $out" >&2

@@ -6,6 +6,7 @@ layout(push_constant, std430) uniform PC {
   CBuf src, d0, d1, d2, d3, d4, d5, d6;
   uint ops; // 4 bits per output
   uint n;
+  uint band; // > 0: modes with |kx| or |ky| > band are not written (backend.h fft_band_in)
 } pc;
 
 void store(uint o, uint m, CPLX z) {
@@ -23,6 +24,7 @@ void store(uint o, uint m, CPLX z) {
 void main() {
   for (uint m = first_index(); m < COUNT; m += index_stride()) {
     Mode k = mode_at(m);
+    if (pc.band > 0u && (uint(abs(k.kx)) > pc.band || uint(k.ky) > pc.band)) continue;
     bool nyq = is_nyquist(k);
     CPLX z = pc.src.v[m];
     REAL kx = REAL(k.kx), ky = REAL(k.ky);

@@ -38,12 +38,15 @@ void main() {
     REAL D = dealias_factor(k, pc.dkind, pc.dtab, m);
     REAL kx = REAL(k.kx), ky = REAL(k.ky);
     REAL nr = REAL(0), ni = REAL(0);
-    if ((pc.flags & 1u) != 0u) {
+    // where D = 0 the nonlinear terms are not read: a band-limited forward transform
+    // (backend.h fft_band_out) leaves those modes of adv, q1, q2 as they were
+    bool nl = D != REAL(0);
+    if (nl && (pc.flags & 1u) != 0u) {
       CPLX a = pc.adv.v[m];
       nr += a.x;
       ni += a.y;
     }
-    if ((pc.flags & 2u) != 0u) {
+    if (nl && (pc.flags & 2u) != 0u) {
       CPLX a = pc.q1.v[m];
       if ((pc.flags & 16u) != 0u) {
         nr += a.x;

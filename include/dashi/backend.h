@@ -91,6 +91,8 @@ struct dashi_backend_ops {
   int (*real_put)(dashi_backend *b, dashi_field *f, const double *slab);
   /* wait for queued device work (no-op on CPU) */
   int (*sync)(dashi_backend *b);
+  /* optional (NULL: nothing to do): the solver finished a time step (-gpu_steps_per_submit) */
+  int (*step_end)(dashi_backend *b);
 };
 
 struct dashi_backend {
@@ -101,13 +103,20 @@ struct dashi_backend {
   char fft_library[128];
   char devices[512]; /* device names (this rank) */
   void *impl;
+  /* Band hints the solver sets around its transforms (0 = none; a backend may ignore them).
+   * fft_band_in = K: the spectral inputs of fft_inverse and spec_derive are zero wherever
+   * |kx| > K or |ky| > K, and spec_derive's outputs are read there only by fft_inverse (so
+   * neither needs to touch those modes). fft_band_out = K: only the modes |kx|, |ky| <= K of
+   * fft_forward's outputs will be read (the others may be left as they were). */
+  int fft_band_in, fft_band_out;
 };
 
 typedef struct {
   const char *name; /* cpu | vulkan */
   bool single;
-  int fftw_flags; /* FFTW planner flags for the CPU backend */
-  int vk_device;  /* -1 = node-local rank modulo device count */
+  int fftw_flags;       /* FFTW planner flags for the CPU backend */
+  int vk_device;        /* -1 = node-local rank modulo device count */
+  int steps_per_submit; /* Vulkan: submit after every k time steps (0 = automatic) */
 } dashi_backend_config;
 
 int dashi_backend_create(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backend **b);

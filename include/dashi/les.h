@@ -56,6 +56,9 @@ typedef struct {
   int64_t step;
   double time;
   int64_t rhs_evals;
+  /* the state is known to be zero outside the 2/3 band (|kx|, |ky| <= N/3): set by the
+   * initial conditions and set_state_*, kept by the time steppers (src/les/rhs.c) */
+  bool band_limited;
 } dashi_les;
 
 int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c);

@@ -117,6 +117,11 @@ typedef struct {
   const double *A; /* D x D, row-major, z_{t+1} = z_t A */
   double *Z, *Zn;  /* m x D row-major */
   int64_t steps;   /* rollout steps done */
+  /* -proxy_backend vulkan (dashi_ensemble_use_gpu): the states live on the device and Z is a
+   * copy made by dashi_ensemble_host */
+  struct dashi_vk_rollout *gpu;
+  bool host_stale;  /* the device's states are newer than Z */
+  int64_t gpu_base; /* steps at the last upload */
 } dashi_ensemble;
 
 /* M must be a multiple of the communicator size */
@@ -126,6 +131,19 @@ int dashi_ensemble_init(dashi_ensemble *e, const dashi_proxy_layout *l, const do
                         double sigma, dashi_noise_mode mode, uint64_t seed);
 /* Z <- Z A (one BLAS gemm); a non-finite value on any rank is DASHI_ERR_NUMERICS (collective) */
 int dashi_ensemble_step(dashi_ensemble *e);
+/* -proxy_backend vulkan: from now on the steps run on a GPU (shaders/roll_gemm.comp, fp64); the
+ * current Z is uploaded and dashi_ensemble_init uploads the members it makes. Collective; no
+ * usable device is DASHI_ERR_DEVICE, never a fallback. vk_device: -1 = node-local rank within
+ * comm modulo the GPU count. */
+int dashi_ensemble_use_gpu(dashi_ensemble *e, int vk_device);
+/* n steps (CPU: n dashi_ensemble_step; GPU: recorded in one go, one wait at the end). The first
+ * non-finite state is the DASHI_ERR_NUMERICS of dashi_ensemble_step, naming the same member and
+ * step (the lowest member at the first step where any member is non-finite). Collective. */
+int dashi_ensemble_advance(dashi_ensemble *e, int64_t n);
+/* make Z this rank's current states (GPU: one download if they changed on the device) */
+int dashi_ensemble_host(dashi_ensemble *e);
+/* the GPU this rank's rollouts run on, in words ("" on the CPU) */
+const char *dashi_ensemble_device(const dashi_ensemble *e);
 /* reference: z <- z A with one gemv (tests) */
 void dashi_rollout_gemv(int D, const double *A, double *z, double *tmp);
 
@@ -267,6 +285,8 @@ void dashi_ens_run_destroy(dashi_ens_run *r);
 int dashi_ens_run_start(dashi_ens_run *r, const double *z0, int64_t step, double time);
 /* one rollout step (collective) */
 int dashi_ens_run_advance(dashi_ens_run *r);
+/* n rollout steps (collective; on the GPU one submit and one wait) */
+int dashi_ens_run_advance_n(dashi_ens_run *r, int64_t n);
 /* decode every member and score it (collective). truth_canon: the truth at decode_N as a
  * canonical n-grid spectrum and z_true its encoding (both NULL with kernel_only); replicated. */
 int dashi_ens_run_score(dashi_ens_run *r, int64_t step, double time, const double *truth_canon,

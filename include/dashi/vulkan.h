@@ -24,6 +24,9 @@ int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec
 /* With DASHI_VK_PROFILE=1 in the environment: the GPU time per kind of command since the last
  * call, as JSON members "name": [count, ms, fraction] (empty without profiling); then resets. */
 int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n);
+/* zero-padded (band) transforms under the solver's 2/3 hint: 1 used, -1 not usable at this
+ * size (multi-pass VkFFT kernels), 0 not tried yet or disabled (DASHI_VK_FFT=plain) */
+int dashi_vulkan_fft_band_state(const dashi_backend *b);
 /* number of queue submits so far (a whole time step should be one, or less) */
 int64_t dashi_vulkan_submits(const dashi_backend *b);
 /* this process's MPI_Alltoall time and bytes sent to other ranks in the FFT transposes */

@@ -55,7 +55,7 @@ static int select_frames(encode_job *j, const dashi_options *o, int64_t *idx) {
 
 static int encode_run(MPI_Comm world, dashi_options *o, encode_job *j, char *dir, size_t dl,
                       char *path, size_t pl) {
-  DASHI_CALL(pc_check_backend(o));
+  DASHI_CALL(pc_check_backend(world, o, false)); /* encode runs on the CPU */
   const char *truth = dashi_opt_s(o, "truth");
   if (!truth[0]) return dashi_err(DASHI_ERR_USAGE, "dashi encode needs -truth FILE (a truth.h5)");
   DASHI_CALL(pc_prepare_out(world, o, "encode", "z.h5", dir, dl, path, pl));

@@ -143,7 +143,7 @@ static int truth_at(MPI_Comm world, ens_job *j, int64_t s, double *time) {
 
 static int ensemble_run(MPI_Comm world, dashi_options *o, ens_job *j, char *dir, size_t dl,
                         char *path, size_t pl) {
-  DASHI_CALL(pc_check_backend(o));
+  DASHI_CALL(pc_check_backend(world, o, true));
   j->kernel_only = dashi_opt_b(o, "kernel_only");
   if (j->kernel_only && dashi_opt_s(o, "truth")[0])
     return dashi_err(DASHI_ERR_USAGE,
@@ -177,9 +177,8 @@ static int ensemble_run(MPI_Comm world, dashi_options *o, ens_job *j, char *dir,
   dashi_progress_start(&prog, 0);
   long long pe = dashi_opt_i(o, "progress_every");
   int64_t J = j->S / j->E;
-  for (int64_t q = 0; q <= J; q++) {
+  for (int64_t q = 0;;) {
     int64_t s = j->start + q * j->E;
-    if (q > 0) DASHI_CALL(dashi_ens_run_advance(j->run));
     if (s % score_every == 0) {
       double time = j->t0 + (double)(s - j->start) * j->dt;
       if (!j->kernel_only) DASHI_CALL(truth_at(world, j, s, &time));
@@ -188,6 +187,13 @@ static int ensemble_run(MPI_Comm world, dashi_options *o, ens_job *j, char *dir,
     }
     if (pe > 0 && q > 0 && (q % pe == 0 || q == J))
       dashi_progress_line(world, &prog, "rollout step", q, J, NULL);
+    if (q == J) break;
+    /* the steps up to the next score time or progress line in one call (on the GPU: one
+     * recording, one wait; on the CPU: one gemm per step as always) */
+    int64_t nq = q + 1;
+    while (nq < J && (j->start + nq * j->E) % score_every && !(pe > 0 && nq % pe == 0)) nq++;
+    DASHI_CALL(dashi_ens_run_advance_n(j->run, nq - q));
+    q = nq;
   }
   return 0;
 }

@@ -44,7 +44,7 @@ static int window(const dashi_proxy_input *in, int64_t train_steps, int64_t *a, 
 
 static int learn_run(MPI_Comm world, dashi_options *o, learn_job *j, char *dir, size_t dl,
                      char *path, size_t pl) {
-  DASHI_CALL(pc_check_backend(o));
+  DASHI_CALL(pc_check_backend(world, o, false)); /* learn runs on the CPU */
   const char *zf = dashi_opt_s(o, "z");
   if (!zf[0])
     return dashi_err(DASHI_ERR_USAGE, "dashi learn needs -z FILE (a proxy file from dashi encode)");

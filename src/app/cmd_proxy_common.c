@@ -6,15 +6,24 @@
 #include "app.h"
 #include "dashi/error.h"
 #include "dashi/io.h"
+#if DASHI_WITH_VULKAN
+#include "dashi/vk_proxy.h"
+#endif
 #include "proxy_cmd.h"
 
-int pc_check_backend(const dashi_options *o) {
-  if (!strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan"))
-    return dashi_err(DASHI_ERR_DEVICE,
-                     "-proxy_backend vulkan: the GPU proxy (rollout and carrier shaders) is not "
-                     "built yet in this dashi; dashi never falls back on its own: use "
-                     "-proxy_backend cpu");
-  return 0;
+int pc_check_backend(MPI_Comm comm, const dashi_options *o, bool proxy_gpu) {
+  if (!proxy_gpu || strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan")) return 0;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+#if DASHI_WITH_VULKAN
+  int rc = dashi_vk_proxy_probe(rank, (int)dashi_opt_i(o, "vk_device"));
+#else
+  int rc = dashi_err(DASHI_ERR_DEVICE,
+                     "-proxy_backend vulkan: this dashi was built without the Vulkan backend "
+                     "(reconfigure with -DDASHI_WITH_VULKAN=ON); dashi never falls back on its "
+                     "own: run with -proxy_backend cpu");
+#endif
+  return dashi_err_agree(comm, rc);
 }
 
 int pc_prepare_out(MPI_Comm comm, const dashi_options *o, const char *cmd, const char *fname,

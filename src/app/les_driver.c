@@ -250,6 +250,11 @@ static int setup(driver *d) {
                                            : !strcmp(plan, "measure") ? FFTW_MEASURE
                                                                       : FFTW_ESTIMATE,
                              .vk_device = (int)dashi_opt_i(d->o, "vk_device")};
+  long long spsub = dashi_opt_i(d->o, "gpu_steps_per_submit");
+  if (spsub < 0 || spsub > 1000000)
+    return dashi_err(DASHI_ERR_USAGE, "-gpu_steps_per_submit %lld: must be 0 (automatic) or 1..1e6",
+                     spsub);
+  bc.steps_per_submit = (int)spsub;
   DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
   DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));

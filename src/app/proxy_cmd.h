@@ -4,12 +4,16 @@
 #define DASHI_PROXY_CMD_H
 #include <cJSON.h>
 #include <mpi.h>
+#include <stdbool.h>
 
 #include "dashi/options.h"
 #include "dashi/proxy.h"
 
-/* -proxy_backend: cpu only in this build (vulkan is a clear error, never a fallback) */
-int pc_check_backend(const dashi_options *o);
+/* -proxy_backend: with proxy_gpu (ensemble, run: the commands that roll out and decode), vulkan
+ * is checked for a usable device on every rank of comm (collective; no device is
+ * DASHI_ERR_DEVICE naming the cause and the remedy, never a fallback). encode and learn run on
+ * the CPU whatever -proxy_backend says (proxy_gpu = false: accepted and ignored). */
+int pc_check_backend(MPI_Comm comm, const dashi_options *o, bool proxy_gpu);
 /* DIR (= -out, default runs/<cmd>) and DIR/fname; refuses an existing file without -force */
 int pc_prepare_out(MPI_Comm comm, const dashi_options *o, const char *cmd, const char *fname,
                    char *dir, size_t dlen, char *path, size_t plen);

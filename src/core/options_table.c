@@ -26,6 +26,9 @@ static const dashi_opt_def table[] = {
     {"backend", S, "cpu", "cpu|vulkan", LES, "compute backend of the LES group"},
     {"vk_device", I, "-1", NULL, LES | PFILES,
      "Vulkan device index (dashi info) for every rank (-1: node-local rank modulo the GPU count)"},
+    {"gpu_steps_per_submit", I, "0", NULL, LES,
+     "Vulkan: record k time steps into one command buffer and submit it without waiting "
+     "(0: automatic, a submit every 512 commands or at the next read-back)"},
     {"validate_steps", I, "20", NULL, DASHI_CMD_VALIDATE,
      "validate: steps of the short run on both backends"},
     {"validate_tol", R, "0", NULL, DASHI_CMD_VALIDATE,

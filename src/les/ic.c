@@ -30,15 +30,36 @@ static void random_modes(const dashi_les *s, double *canon) {
   }
 }
 
+/* whether a canonical spectral field [nky][N][2] is zero outside the 2/3 band (all ranks) */
+static bool canon_in_band(const dashi_grid *g, const double *canon) {
+  int out = 0;
+  for (int a = 0; a < g->nky && !out; a++) {
+    int ky = g->ky0 + a;
+    for (int b = 0; b < g->N && !out; b++) {
+      int kx = b <= g->N / 2 ? b : b - g->N;
+      if (3 * abs(kx) <= g->N && 3 * ky <= g->N) continue;
+      const double *z = canon + 2 * ((size_t)a * g->N + b);
+      out = z[0] != 0.0 || z[1] != 0.0;
+    }
+  }
+  int any = out;
+  MPI_Allreduce(&out, &any, 1, MPI_INT, MPI_MAX, g->comm);
+  return !any;
+}
+
 int dashi_les_set_state_spec(dashi_les *s, const double *canon) {
+  s->band_limited = canon_in_band(s->g, canon);
   return s->b->ops->spec_put(s->b, s->w, canon);
 }
 
 int dashi_les_set_state_slab(dashi_les *s, const double *slab) {
   const struct dashi_backend_ops *ops = s->b->ops;
   DASHI_CALL(ops->real_put(s->b, s->rl[0], slab));
+  s->band_limited = false;
   DASHI_CALL(ops->fft_forward(s->b, 1, &s->rl[0], &s->w));
-  return ops->spec_filter(s->b, &s->cfg.dealias, s->w);
+  DASHI_CALL(ops->spec_filter(s->b, &s->cfg.dealias, s->w));
+  s->band_limited = s->cfg.dealias.kind == DASHI_DEALIAS_TWOTHIRDS;
+  return 0;
 }
 
 int dashi_les_init_state(dashi_les *s) {
@@ -46,6 +67,7 @@ int dashi_les_init_state(dashi_les *s) {
   const struct dashi_backend_ops *ops = s->b->ops;
   s->step = 0;
   s->time = 0;
+  s->band_limited = false;
   if (s->cfg.ic == DASHI_IC_RANDOM) {
     double *canon = malloc(sizeof(double) * 2 * g->nky * g->N);
     random_modes(s, canon);
@@ -53,6 +75,7 @@ int dashi_les_init_state(dashi_les *s) {
     free(canon);
     DASHI_CALL(rc);
     DASHI_CALL(ops->spec_filter(s->b, &s->cfg.dealias, s->w));
+    s->band_limited = s->cfg.dealias.kind == DASHI_DEALIAS_TWOTHIRDS;
     double m[3];
     DASHI_CALL(ops->spec_moments(s->b, s->w, m));
     if (!(m[1] > 0))

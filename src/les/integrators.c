@@ -75,5 +75,5 @@ int dashi_les_step(dashi_les *s) {
                                    s->ring_amp, w));
   s->step++;
   s->time += dt;
-  return 0;
+  return ops->step_end ? ops->step_end(s->b) : 0;
 }

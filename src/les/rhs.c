@@ -28,17 +28,37 @@ static dashi_sgs_params sgs_params(const dashi_les *s) {
   return p;
 }
 
+/* Band hints for the backend's transforms (backend.h fft_band_in/out), with 2/3 dealiasing:
+ * K = N/3 keeps exactly the modes of the 2/3 filter (3|k| <= N). The outputs of the forward
+ * transforms (nl_spec) are read only by spec_tendency, through that filter. The inputs of the
+ * inverse transforms are derivatives of w: zero outside the band when w is the state or an RK
+ * stage state, the state is band-limited (initial conditions and set_state_*), and the forcing
+ * adds nothing outside it (the linear terms and filtered tendencies keep the band). */
+static int band_out(const dashi_les *s) {
+  return s->cfg.dealias.kind == DASHI_DEALIAS_TWOTHIRDS ? s->g->N / 3 : 0;
+}
+
+static int band_in(const dashi_les *s, const dashi_field *w) {
+  bool force_ok = s->cfg.forcing != DASHI_FORCING_KOLMOGOROV || 3 * s->cfg.kf <= s->g->N;
+  bool own = w == s->w || w == s->tmp;
+  return s->band_limited && force_ok && own ? band_out(s) : 0;
+}
+
 /* the nonlinear products of state w, in spectral space (s->nl_spec); real u, v stay in rl[0..1] */
 static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
   int nd = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
   int nn = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 2 : 3) : 1;
   dashi_sgs_params sp = sgs_params(s);
-  DASHI_CALL(ops->spec_derive(s->b, w, nd, deriv_ops, s->sd));
-  DASHI_CALL(ops->fft_inverse(s->b, nd, s->sd, s->rl));
-  DASHI_CALL(ops->nonlinear_pointwise(s->b, &sp, s->rl, s->nl_real, nu_t_mean));
-  DASHI_CALL(ops->fft_forward(s->b, nn, s->nl_real, s->nl_spec));
-  return 0;
+  s->b->fft_band_in = band_in(s, w);
+  int rc = ops->spec_derive(s->b, w, nd, deriv_ops, s->sd);
+  if (!rc) rc = ops->fft_inverse(s->b, nd, s->sd, s->rl);
+  s->b->fft_band_in = 0;
+  if (!rc) rc = ops->nonlinear_pointwise(s->b, &sp, s->rl, s->nl_real, nu_t_mean);
+  s->b->fft_band_out = band_out(s);
+  if (!rc) rc = ops->fft_forward(s->b, nn, s->nl_real, s->nl_spec);
+  s->b->fft_band_out = 0;
+  return rc;
 }
 
 static int tendency(dashi_les *s, const dashi_tend_params *p, dashi_field *w, dashi_field *rhs) {

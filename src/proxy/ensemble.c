@@ -11,6 +11,7 @@
 #include "dashi/error.h"
 #include "dashi/log.h"
 #include "dashi/proxy.h"
+#include "dashi/vk_decode.h"
 
 struct dashi_ens_run {
   MPI_Comm comm;
@@ -20,6 +21,11 @@ struct dashi_ens_run {
   dashi_ensemble *ens;
   dashi_decoder *dec;
   dashi_fining **fin, *fin_base[2];
+  /* -proxy_backend vulkan: the members' decodes on the GPU (fining state on the device), one
+   * submit per score time; the baselines and the scores stay on the CPU decoder */
+  dashi_vk_decoder *vdec;
+  double *vomega; /* [m][n n] decoded fields of this rank's members */
+  dashi_decode_stats *vst;
   int n, m, iters;
   double *omega, *ek, *tomega, *tek, *zall;
   int cap;
@@ -44,6 +50,12 @@ int dashi_ens_run_create(MPI_Comm comm, const dashi_proxy_layout *l, const doubl
   r->n = p->dp.n;
   r->iters = p->dp.iters > 0 ? p->dp.iters : 1;
   int rc = dashi_ensemble_create(comm, p->members, l->D, A, &r->ens);
+  if (!rc && p->gpu) { /* rollouts on the GPU */
+    rc = dashi_ensemble_use_gpu(r->ens, p->vk_device);
+    if (!rc)
+      dashi_log(comm, "proxy rollouts on the GPU (fp64, %d member(s) per rank): %s\n", r->ens->m,
+                dashi_ensemble_device(r->ens));
+  }
   if (!rc && (p->save_decoded < 0 || p->save_decoded > p->members))
     rc = dashi_err(DASHI_ERR_USAGE, "-save_decoded %d must be in 0..members (%d)", p->save_decoded,
                    p->members);
@@ -54,7 +66,20 @@ int dashi_ens_run_create(MPI_Comm comm, const dashi_proxy_layout *l, const doubl
   }
   r->m = r->ens->m;
   r->fin = calloc((size_t)r->m, sizeof *r->fin);
-  for (int j = 0; j < r->m && !rc; j++) rc = dashi_fining_create(r->n, &r->fin[j]);
+  if (p->gpu) {
+#ifdef DASHI_WITH_VULKAN
+    rc = dashi_vk_decoder_create(comm, l, &p->dp, r->m, p->vk_device, &r->vdec);
+    r->vomega = malloc(sizeof(double) * fieldsz(r) * (size_t)r->m);
+    r->vst = calloc((size_t)r->m, sizeof *r->vst);
+    if (!rc && (!r->vomega || !r->vst))
+      rc = dashi_err(DASHI_ERR_GENERIC, "out of memory for the GPU decode of %d members", r->m);
+#else
+    rc = dashi_err(DASHI_ERR_DEVICE,
+                   "-proxy_backend vulkan: this dashi was built without the Vulkan backend "
+                   "(reconfigure with -DDASHI_WITH_VULKAN=ON); it never falls back to the CPU");
+#endif
+  }
+  for (int j = 0; j < r->m && !rc && !p->gpu; j++) rc = dashi_fining_create(r->n, &r->fin[j]);
   for (int b = 0; b < 2 && !rc; b++)
     if (r->rank == 0) rc = dashi_fining_create(r->n, &r->fin_base[b]);
   size_t f = fieldsz(r);
@@ -81,6 +106,10 @@ void dashi_ens_run_destroy(dashi_ens_run *r) {
   free(r->fin);
   for (int b = 0; b < 2; b++) dashi_fining_destroy(r->fin_base[b]);
   dashi_decoder_destroy(r->dec);
+#ifdef DASHI_WITH_VULKAN
+  dashi_vk_decoder_destroy(r->vdec);
+#endif
+  free(r->vomega), free(r->vst);
   dashi_ensemble_destroy(r->ens);
   free(r->omega), free(r->tomega), free(r->ek), free(r->tek), free(r->zall);
   free(r->lscores), free(r->lcstats), free(r->lhist);
@@ -106,6 +135,9 @@ int dashi_ens_run_start(dashi_ens_run *r, const double *z0, int64_t step, double
 
 int dashi_ens_run_advance(dashi_ens_run *r) {
   return dashi_ensemble_step(r->ens);
+}
+int dashi_ens_run_advance_n(dashi_ens_run *r, int64_t n) {
+  return dashi_ensemble_advance(r->ens, n);
 }
 int64_t dashi_ens_run_steps(const dashi_ens_run *r) {
   return r->ens->steps;
@@ -155,21 +187,40 @@ static int grow(dashi_ens_run *r) {
   return 0;
 }
 
-/* decode z with fining state f and score it against the current truth (if any) */
+/* score the decoded field omega of state z against the current truth (if any) */
+static int score_decoded(dashi_ens_run *r, const double *omega, const double *z,
+                         const double *z_true, bool truth, double *scores) {
+  for (int k = 0; k < DASHI_NSCORES; k++) scores[k] = NAN;
+  if (!truth) return 0;
+  dashi_field_summary dec = {.omega = omega, .Ek = r->ek}, tru = {.omega = r->tomega, .Ek = r->tek};
+  DASHI_CALL(dashi_decoder_moments(r->dec, omega, &dec.E, &dec.Z, r->ek));
+  DASHI_CALL(dashi_decoder_moments(r->dec, r->tomega, &tru.E, &tru.Z, r->tek));
+  dashi_score(r->n, &dec, &tru, scores);
+  if (z_true) scores[DASHI_SC_ZERR] = dashi_z_error(r->l, z, z_true);
+  return 0;
+}
+
+/* decode z with fining state f (CPU) and score it */
 static int decode_score(dashi_ens_run *r, const double *z, dashi_fining *f, const double *z_true,
                         bool truth, double *scores, double *cstats, int *hist) {
   dashi_decode_stats st;
   DASHI_CALL(dashi_decode(r->dec, z, f, r->omega, &st, hist));
   dashi_cstats_fill(&st, cstats);
-  for (int k = 0; k < DASHI_NSCORES; k++) scores[k] = NAN;
-  if (!truth) return 0;
-  dashi_field_summary dec = {.omega = r->omega, .Ek = r->ek},
-                      tru = {.omega = r->tomega, .Ek = r->tek};
-  DASHI_CALL(dashi_decoder_moments(r->dec, r->omega, &dec.E, &dec.Z, r->ek));
-  DASHI_CALL(dashi_decoder_moments(r->dec, r->tomega, &tru.E, &tru.Z, r->tek));
-  dashi_score(r->n, &dec, &tru, scores);
-  if (z_true) scores[DASHI_SC_ZERR] = dashi_z_error(r->l, z, z_true);
-  return 0;
+  return score_decoded(r, r->omega, z, z_true, truth, scores);
+}
+
+/* -proxy_backend vulkan: every member of this rank in one GPU decode (history straight into the
+ * records: [m][iters] of score time t is contiguous) */
+static int gpu_decode_all(dashi_ens_run *r, int t) {
+#ifdef DASHI_WITH_VULKAN
+  int *hist = r->lhist + (size_t)t * r->m * r->iters;
+  if (r->p.dp.iters == 0) /* no sweep: the one history slot per member says "not run" */
+    for (int i = 0; i < r->m; i++) hist[i] = -1;
+  return dashi_vk_decode(r->vdec, r->ens->Z, r->vomega, r->vst, r->p.dp.iters ? hist : NULL, NULL);
+#else
+  (void)r, (void)t;
+  return dashi_err(DASHI_ERR_DEVICE, "-proxy_backend vulkan: built without the Vulkan backend");
+#endif
 }
 
 static int score_body(dashi_ens_run *r, const double *truth_canon, const double *z_true) {
@@ -178,17 +229,24 @@ static int score_body(dashi_ens_run *r, const double *truth_canon, const double 
   const bool truth = truth_canon != NULL;
   const size_t f = fieldsz(r);
   if (truth) DASHI_CALL(dashi_decoder_real(r->dec, truth_canon, r->tomega));
+  if (r->vdec) DASHI_CALL(gpu_decode_all(r, t));
   for (int j = 0; j < m; j++) {
     size_t o = (size_t)t * m + j;
-    DASHI_CALL(decode_score(r, r->ens->Z + (size_t)j * D, r->fin[j], z_true, truth,
-                            r->lscores + o * DASHI_NSCORES, r->lcstats + o * DASHI_NCSTATS,
-                            r->lhist + o * r->iters));
+    const double *zj = r->ens->Z + (size_t)j * D, *om = r->omega;
+    if (r->vdec) {
+      om = r->vomega + (size_t)j * f;
+      dashi_cstats_fill(&r->vst[j], r->lcstats + o * DASHI_NCSTATS);
+      DASHI_CALL(score_decoded(r, om, zj, z_true, truth, r->lscores + o * DASHI_NSCORES));
+    } else {
+      DASHI_CALL(decode_score(r, zj, r->fin[j], z_true, truth, r->lscores + o * DASHI_NSCORES,
+                              r->lcstats + o * DASHI_NCSTATS, r->lhist + o * r->iters));
+    }
     int g = r->ens->m0 + j;
     if (g < nsave) { /* decoded field of a saved member to rank 0 */
       if (r->rank == 0)
-        memcpy(c->decoded + ((size_t)t * nsave + g) * f, r->omega, sizeof(double) * f);
+        memcpy(c->decoded + ((size_t)t * nsave + g) * f, om, sizeof(double) * f);
       else
-        DASHI_MPI(MPI_Send(r->omega, (int)f, MPI_DOUBLE, 0, 77, r->comm));
+        DASHI_MPI(MPI_Send(om, (int)f, MPI_DOUBLE, 0, 77, r->comm));
     }
   }
   if (r->rank == 0)
@@ -235,7 +293,10 @@ int dashi_ens_run_score(dashi_ens_run *r, int64_t step, double time, const doubl
   if (!truth_canon != !z_true)
     return dashi_err(DASHI_ERR_GENERIC, "internal error: truth and its encoding come together");
   DASHI_CALL(grow(r));
-  int rc = dashi_err_agree(r->comm, score_body(r, truth_canon, z_true));
+  /* GPU rollouts: the members' states come to the host here, at score times only */
+  int rc = dashi_err_agree(r->comm, dashi_ensemble_host(r->ens));
+  if (rc) return rc;
+  rc = dashi_err_agree(r->comm, score_body(r, truth_canon, z_true));
   if (rc) return rc;
   r->rec.step[r->rec.ns] = step;
   r->rec.time[r->rec.ns] = time;

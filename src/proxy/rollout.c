@@ -1,6 +1,9 @@
 /* Ensemble kernel rollouts (SPEC §5): M members distributed over the proxy ranks, Z <- Z A as one
  * BLAS gemm per step (PETSc's BLAS wrapper). Members are independent columns of the product, so a
- * member's trajectory does not depend on how the members are distributed. */
+ * member's trajectory does not depend on how the members are distributed. With
+ * -proxy_backend vulkan (dashi_ensemble_use_gpu) the same steps run on a GPU
+ * (src/backend/vulkan/vk_rollout.c) and the states come to the host only when asked for. */
+#include <limits.h>
 #include <math.h>
 #include <petscsys.h>
 #include <petscblaslapack.h>
@@ -11,6 +14,9 @@
 #include "dashi/log.h"
 #include "dashi/proxy.h"
 #include "dashi/rng.h"
+#if DASHI_WITH_VULKAN
+#include "dashi/vk_proxy.h"
+#endif
 
 int dashi_noise_mode_parse(const char *s, dashi_noise_mode *m) {
   if (!strcmp(s, "iso"))
@@ -74,10 +80,88 @@ int dashi_ensemble_create(MPI_Comm comm, int M, int D, const double *A, dashi_en
 
 void dashi_ensemble_destroy(dashi_ensemble *e) {
   if (!e) return;
+#if DASHI_WITH_VULKAN
+  dashi_vk_rollout_destroy(e->gpu);
+#endif
   free(e->Z);
   free(e->Zn);
   free(e);
 }
+
+static int diverged(const dashi_ensemble *e, int first);
+
+/* ---- -proxy_backend vulkan: the same steps on the GPU (include/dashi/vk_proxy.h) ---- */
+#if DASHI_WITH_VULKAN
+static int upload(dashi_ensemble *e) {
+  int rc = dashi_vk_rollout_upload(e->gpu, e->Z);
+  e->gpu_base = e->steps;
+  e->host_stale = false;
+  return dashi_err_agree(e->comm, rc);
+}
+
+int dashi_ensemble_use_gpu(dashi_ensemble *e, int vk_device) {
+  int rc = dashi_vk_rollout_create(e->comm, vk_device, e->m, e->D, e->A, &e->gpu);
+  rc = dashi_err_agree(e->comm, rc);
+  if (rc) {
+    dashi_vk_rollout_destroy(e->gpu);
+    e->gpu = NULL;
+    return rc;
+  }
+  return upload(e);
+}
+
+/* n steps in one go; then the first failing step over the ranks and the lowest member failing at
+ * that step, as dashi_ensemble_step finds them one step at a time */
+static int gpu_advance(dashi_ensemble *e, int64_t n) {
+  PetscLogEventBegin(dashi_ev_rollout, 0, 0, 0, 0);
+  int64_t bad_step = 0;
+  int bad_row = -1;
+  int rc = dashi_vk_rollout_run(e->gpu, n, &bad_step, &bad_row);
+  PetscLogEventEnd(dashi_ev_rollout, 0, 0, 0, 0);
+  e->host_stale = true;
+  DASHI_CALL(dashi_err_agree(e->comm, rc));
+  long long mine = bad_step > 0 ? (long long)(e->gpu_base + bad_step) : LLONG_MAX, first;
+  DASHI_MPI(MPI_Allreduce(&mine, &first, 1, MPI_LONG_LONG, MPI_MIN, e->comm));
+  if (first == LLONG_MAX) {
+    e->steps += n;
+    return 0;
+  }
+  int mm = mine == first ? e->m0 + bad_row : INT_MAX, member;
+  DASHI_MPI(MPI_Allreduce(&mm, &member, 1, MPI_INT, MPI_MIN, e->comm));
+  e->steps = first;
+  return diverged(e, member);
+}
+
+const char *dashi_ensemble_device(const dashi_ensemble *e) {
+  return e->gpu ? dashi_vk_rollout_device(e->gpu) : "";
+}
+
+int dashi_ensemble_host(dashi_ensemble *e) {
+  if (!e->gpu || !e->host_stale) return 0;
+  int rc = dashi_vk_rollout_download(e->gpu, e->Z);
+  if (!rc) e->host_stale = false;
+  return rc;
+}
+#else
+static int upload(dashi_ensemble *e) {
+  return 0;
+}
+const char *dashi_ensemble_device(const dashi_ensemble *e) {
+  return "";
+}
+int dashi_ensemble_use_gpu(dashi_ensemble *e, int vk_device) {
+  return dashi_err(DASHI_ERR_DEVICE,
+                   "-proxy_backend vulkan: this dashi was built without the Vulkan backend "
+                   "(reconfigure with -DDASHI_WITH_VULKAN=ON); dashi never falls back on its own: "
+                   "run with -proxy_backend cpu");
+}
+static int gpu_advance(dashi_ensemble *e, int64_t n) {
+  return dashi_err(DASHI_ERR_GENERIC, "internal error: GPU rollout in a build without Vulkan");
+}
+int dashi_ensemble_host(dashi_ensemble *e) {
+  return 0;
+}
+#endif
 
 int dashi_ensemble_init(dashi_ensemble *e, const dashi_proxy_layout *l, const double *z0,
                         double sigma, dashi_noise_mode mode, uint64_t seed) {
@@ -87,10 +171,20 @@ int dashi_ensemble_init(dashi_ensemble *e, const dashi_proxy_layout *l, const do
   for (int j = 0; j < e->m; j++)
     dashi_perturb(l, z0, sigma, mode, seed, e->m0 + j, e->Z + (size_t)j * e->D);
   e->steps = 0;
-  return 0;
+  return e->gpu ? upload(e) : 0;
+}
+
+static int diverged(const dashi_ensemble *e, int first) {
+  return dashi_err(DASHI_ERR_NUMERICS,
+                   "rollout diverged: member %d has non-finite proxy state after %lld rollout "
+                   "step(s) (the learned operator amplifies; check its spectral radius in the "
+                   "fit report, raise -ridge or shorten the rollout); results up to the previous "
+                   "score time are kept",
+                   first, (long long)e->steps);
 }
 
 int dashi_ensemble_step(dashi_ensemble *e) {
+  if (e->gpu) return gpu_advance(e, 1);
   PetscLogEventBegin(dashi_ev_rollout, 0, 0, 0, 0);
   PetscBLASInt D = e->D, m = e->m;
   double one = 1.0, zero = 0.0;
@@ -106,13 +200,13 @@ int dashi_ensemble_step(dashi_ensemble *e) {
   int first;
   int mine = bad < 0 ? 1 << 30 : bad;
   DASHI_MPI(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, e->comm));
-  if (first < 1 << 30)
-    return dashi_err(DASHI_ERR_NUMERICS,
-                     "rollout diverged: member %d has non-finite proxy state after %lld rollout "
-                     "step(s) (the learned operator amplifies; check its spectral radius in the "
-                     "fit report, raise -ridge or shorten the rollout); results up to the previous "
-                     "score time are kept",
-                     first, (long long)e->steps);
+  if (first < 1 << 30) return diverged(e, first);
+  return 0;
+}
+
+int dashi_ensemble_advance(dashi_ensemble *e, int64_t n) {
+  if (e->gpu) return n > 0 ? gpu_advance(e, n) : 0;
+  for (int64_t s = 0; s < n; s++) DASHI_CALL(dashi_ensemble_step(e));
   return 0;
 }
 

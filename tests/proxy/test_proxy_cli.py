@@ -1,11 +1,12 @@
 """Offline proxy commands: encode (checked against a numpy reference of SPEC §3), learn (fit
 report), ensemble (scores, baselines, rank-count invariance) and the bad inputs: foreign N or
-configuration, diverging operator (partial results kept), non-finite z0, missing files, vulkan."""
+configuration, diverging operator (partial results kept), non-finite z0, missing files.
+-proxy_backend vulkan: test_proxy_vulkan.py."""
 import shutil
 
 import numpy as np
 import pytest
-from conftest import DEVICE, INPUT, NUMERICS, USAGE, h5, reference_encode
+from conftest import INPUT, NUMERICS, USAGE, h5, reference_encode
 
 
 def test_encode_matches_reference(zfile, truth32):
@@ -142,7 +143,6 @@ def test_nonfinite_z0(dashi, work, afile, zfile):
 
 @pytest.mark.parametrize("args,code,text", [
     (["-members", 3], USAGE, "not divisible"),
-    (["-proxy_backend", "vulkan"], DEVICE, "not built yet"),
     (["-score_every", 0], USAGE, "positive multiple"),
     (["-decode_N", 64], USAGE, "at most"),
 ])

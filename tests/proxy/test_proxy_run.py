@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import DEVICE, NUMERICS, USAGE, h5
+from conftest import NUMERICS, USAGE, h5
 
 COMMON = ["-N", 32, "-steps", 40, "-train_steps", 20, "-score_every", 10, "-members", 4,
           "-snapshot_every", 10, "-progress_every", 0, "-save_decoded", 1]
@@ -81,7 +81,6 @@ def test_kernel_only_reproduces_in_situ(ok, runs, work):
     (3, ["-les_ranks", 1, "-members", 3], USAGE, "members 3"),
     (3, ["-train_steps", 40], USAGE, "train_steps"),
     (3, ["-score_every", 5, "-encode_every", 2], USAGE, "score_every"),
-    (3, ["-proxy_backend", "vulkan"], DEVICE, "not built yet"),
 ])
 def test_bad_run_options(dashi, work, np_, args, code, text):
     opts = dict(zip(COMMON[::2], COMMON[1::2]))

@@ -191,6 +191,95 @@ static void test_fft(void) {
   free(s), free(c), free(c2), free(back);
 }
 
+/* The solver's band hints (backend.h fft_band_in/out, K = N/3 with 2/3 dealiasing), as
+ * src/les/rhs.c sets them: with zero-padded transforms (DASHI_VK_FFT, docs/vulkan.md) the GPU
+ * reads and writes only the band, and what it leaves out must never matter. */
+static void test_band(void) {
+  int K = N / 3;
+  dashi_dealias two = {.kind = DASHI_DEALIAS_TWOTHIRDS, .alpha = 36, .power = 8};
+  const char *lib = gpu.b->fft_library;
+  bool both = G.size == 1 && (strstr(lib, ", zeropad)") || strstr(lib, ", zeropad+") ||
+                              strstr(lib, ", zeropad_xy"));
+  bool none = G.size > 1 || strstr(lib, ", plain");
+  if (getenv("DASHI_VK_FFT_SHARED_BYTES")) /* multi-pass plans: never zero-padded (vk_fft.c) */
+    both = false, none = true;
+  double *c = malloc(sizeof(double) * nspec), *junk = malloc(sizeof(double) * nspec);
+  double *s = malloc(sizeof(double) * nreal);
+  for (size_t k = 0; k < nspec; k++) junk[k] = NAN;
+  /* derivatives of a band-limited field into fields holding NaN, inverse-transformed (6 at
+   * once, as the solver does) */
+  random_spec(60, c);
+  put_spec(0, c);
+  TU_OK(cpu.b->ops->spec_filter(cpu.b, &two, cpu.s[0]));
+  TU_OK(gpu.b->ops->spec_filter(gpu.b, &two, gpu.s[0]));
+  for (int i = 1; i <= 6; i++) TU_OK(gpu.b->ops->spec_put(gpu.b, gpu.s[i], junk));
+  dashi_spec_op ops[6] = {DASHI_OP_U,  DASHI_OP_V,   DASHI_OP_DX,
+                          DASHI_OP_DY, DASHI_OP_S11, DASHI_OP_S12};
+  dashi_field *cd[6], *gd[6], *cr[6], *gr[6];
+  for (int i = 0; i < 6; i++)
+    cd[i] = cpu.s[i + 1], gd[i] = gpu.s[i + 1], cr[i] = cpu.r[i + 1], gr[i] = gpu.r[i + 1];
+  gpu.b->fft_band_in = K;
+  TU_OK(gpu.b->ops->spec_derive(gpu.b, gpu.s[0], 6, ops, gd));
+  TU_OK(gpu.b->ops->fft_inverse(gpu.b, 6, gd, gr));
+  gpu.b->fft_band_in = 0;
+  TU_OK(cpu.b->ops->spec_derive(cpu.b, cpu.s[0], 6, ops, cd));
+  TU_OK(cpu.b->ops->fft_inverse(cpu.b, 6, cd, cr));
+  for (int i = 0; i < 6; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "band: derive + fft_inverse n=6 field %d", i);
+    cmp_real(i + 1, what);
+  }
+  /* an inverse under the hint of a field that is not band-limited: the band alone is read */
+  random_spec(61, c);
+  put_spec(9, c);
+  gpu.b->fft_band_in = K;
+  TU_OK(gpu.b->ops->fft_inverse(gpu.b, 1, &gpu.s[9], &gpu.r[9]));
+  gpu.b->fft_band_in = 0;
+  if (both) TU_OK(cpu.b->ops->spec_filter(cpu.b, &two, cpu.s[9]));
+  if (both || none) {
+    TU_OK(cpu.b->ops->fft_inverse(cpu.b, 1, &cpu.s[9], &cpu.r[9]));
+    cmp_real(9, both ? "band: fft_inverse reads the band only" : "band: hint ignored (plain)");
+  }
+  /* forward transforms under the output hint into fields holding NaN: the tendency (through the
+   * 2/3 filter) never sees what they leave out */
+  for (int i = 0; i < 3; i++) {
+    random_slab(70 + i, s), put_real(i, s);
+    TU_OK(gpu.b->ops->spec_put(gpu.b, gpu.s[i], junk));
+  }
+  random_spec(73, c);
+  put_spec(7, c);
+  gpu.b->fft_band_out = K;
+  TU_OK(gpu.b->ops->fft_forward(gpu.b, 3, gpu.r, gpu.s));
+  gpu.b->fft_band_out = 0;
+  TU_OK(cpu.b->ops->fft_forward(cpu.b, 3, cpu.r, cpu.s));
+  dashi_tend_params tp = {.dealias = two,
+                          .form = DASHI_SGS_FORM_DIV,
+                          .nu0 = 1e-3,
+                          .drag = 0.01,
+                          .with_adv = true,
+                          .with_sgs = true,
+                          .with_linear = true};
+  TU_OK(cpu.b->ops->spec_tendency(cpu.b, &tp, cpu.s[7], cpu.s[0], cpu.s[1], cpu.s[2], NULL,
+                                  cpu.s[8]));
+  TU_OK(gpu.b->ops->spec_tendency(gpu.b, &tp, gpu.s[7], gpu.s[0], gpu.s[1], gpu.s[2], NULL,
+                                  gpu.s[8]));
+  cmp_spec(8, "band: fft_forward n=3 + spec_tendency");
+  double *g = malloc(sizeof(double) * nspec);
+  for (int i = 0; i < 3; i++) { /* the band itself, compared on the host */
+    TU_OK(gpu.b->ops->spec_get(gpu.b, gpu.s[i], g));
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[i], c));
+    for (int a = 0; a < G.nky; a++)
+      for (int b = 0; b < N; b++)
+        if (3 * abs(dashi_kx(&G, b)) > N || 3 * (G.ky0 + a) > N)
+          for (int q = 0; q < 2; q++)
+            g[2 * ((size_t)a * N + b) + q] = c[2 * ((size_t)a * N + b) + q] = 0;
+    double e = rel_l2(g, c, nspec, true);
+    tu_check(e <= tol, "%-40s rel L2 %.2e (tol %.0e)", "band: fft_forward n=3, in the band", e,
+             tol);
+  }
+  free(c), free(junk), free(s), free(g);
+}
+
 static void test_derive(void) {
   double *c = malloc(sizeof(double) * nspec);
   random_spec(50, c);
@@ -451,6 +540,7 @@ int main(int argc, char **argv) {
     return tu_finish("test_vk_parity (transforms)");
   }
   test_derive();
+  test_band();
   test_nonlinear();
   test_tendency();
   test_lincomb_filter();

@@ -174,3 +174,38 @@ def test_info_lists_devices():
     assert p.returncode == 0, p.stderr
     lines = [l for l in p.stdout.splitlines() if l.strip().startswith("rank ")]
     assert len(lines) == 2 and all("vulkan: [0]" in l for l in lines), p.stdout
+
+
+def run_env(out, *args, env=None, np=1):
+    p = dashi(*args, "-out", out, np=np, env=env)
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    return final_state(out)
+
+
+def test_steps_per_submit_is_bit_identical(tmp_path):
+    """-gpu_steps_per_submit k only changes when command buffers are submitted, never a value"""
+    auto, _ = final_state(run_ok(tmp_path / "auto", *CASE, "-backend", "vulkan"))
+    for k in (1, 7):
+        w, step = final_state(run_ok(tmp_path / f"k{k}", *CASE, "-backend", "vulkan",
+                                     "-gpu_steps_per_submit", k))
+        assert step == 100 and np.array_equal(w, auto), f"-gpu_steps_per_submit {k} differs"
+
+
+def test_steps_per_submit_negative_is_a_usage_error(tmp_path):
+    p = dashi(*CASE, "-backend", "vulkan", "-gpu_steps_per_submit", -1, "-out", tmp_path / "o")
+    assert p.returncode == 2, f"exit {p.returncode}\n{p.stderr[-2000:]}"
+    assert "gpu_steps_per_submit" in p.stderr
+
+
+@pytest.mark.parametrize("variant", ["zeropad", "zeropad_xy"])
+def test_fft_variants_match_cpu(cpu_run, tmp_path, variant):
+    """DASHI_VK_FFT (docs/vulkan.md): the zero-padded transforms give the CPU's run (the default,
+    plain, is test_smagorinsky_run_matches_cpu)"""
+    w, _ = run_env(tmp_path / "gpu", *CASE, "-backend", "vulkan", env={"DASHI_VK_FFT": variant})
+    l2, mx = rel(w, cpu_run[0])
+    assert l2 <= 1e-10 and mx <= 1e-10, f"DASHI_VK_FFT={variant}: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
+def test_fft_variant_unknown_is_a_usage_error(tmp_path):
+    p = dashi(*CASE, "-backend", "vulkan", "-out", tmp_path / "o", env={"DASHI_VK_FFT": "fast"})
+    assert p.returncode == 2 and "DASHI_VK_FFT=fast" in p.stderr, p.stderr[-2000:]

@@ -32,6 +32,16 @@ static void destroy(dashi_backend *b) {
   free(b);
 }
 
+/* -gpu_steps_per_submit k: the k-th step's commands end the command buffer, which is submitted
+ * without waiting */
+static int step_end_op(dashi_backend *b) {
+  vk_ctx *c = VKX(b);
+  if (c->steps_per_submit <= 0 || ++c->steps_recorded < c->steps_per_submit) return 0;
+  c->steps_recorded = 0;
+  DASHI_CALL(vk_flush_pending(c));
+  return vk_submit(c, false);
+}
+
 static const struct dashi_backend_ops vk_ops = {
     .destroy = destroy,
     .field_create = vk_field_create,
@@ -53,6 +63,7 @@ static const struct dashi_backend_ops vk_ops = {
     .real_get = vk_real_get,
     .real_put = vk_real_put,
     .sync = sync_op,
+    .step_end = step_end_op,
 };
 
 static void set_layout(vk_ctx *c) {
@@ -89,10 +100,10 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
                               &c->staging, "staging"));
   DASHI_CALL(vk_fft_init(c));
   int v = vk_fft_version();
-  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s)", v / 10000,
+  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s, %s)", v / 10000,
            v / 100 % 100, v % 100,
            g->size == 1 ? "2D R2C plans" : "1D plans, MPI_Alltoall transposes via host staging",
-           c->f64 ? "double" : "single");
+           c->f64 ? "double" : "single", vk_fft_variant(c));
   uint32_t dv = c->props.driverVersion;
   char drv[32];
   if (c->props.vendorID == 0x10DE) /* NVIDIA packs 10.8.8.6 bits */
@@ -120,6 +131,7 @@ int dashi_vulkan_backend_create(const dashi_grid *g, const dashi_backend_config 
   c->g = g;
   c->f64 = !cfg->single;
   c->device_index = -1;
+  c->steps_per_submit = cfg->steps_per_submit;
   set_layout(c);
   int rc = setup(b, cfg);
   if (rc) {
@@ -154,6 +166,10 @@ int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n) {
     c->prof_ms[i] = 0, c->prof_n[i] = 0;
   }
   return 0;
+}
+
+int dashi_vulkan_fft_band_state(const dashi_backend *b) {
+  return strcmp(b->name, "vulkan") ? 0 : VKX(b)->fft_band_probe;
 }
 
 int64_t dashi_vulkan_submits(const dashi_backend *b) {

@@ -437,7 +437,10 @@ int vk_count(vk_ctx *c, int label) {
     f->label[f->nq] = (uint8_t)label;
     vkCmdWriteTimestamp(f->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, f->qp, f->nq++);
   }
-  if (++f->ncmds >= VK_FLUSH_DISPATCHES) return vk_submit(c, false);
+  /* with -gpu_steps_per_submit the steps decide (vk_backend.c step_end), except when profiling:
+   * the timestamp pool holds VK_PROF_QUERIES */
+  if (++f->ncmds >= VK_FLUSH_DISPATCHES && (!c->steps_per_submit || c->prof))
+    return vk_submit(c, false);
   return 0;
 }
 

@@ -19,13 +19,28 @@
 #include "dashi/error.h"
 #include "dashi/log.h"
 #include "vk_internal.h"
+
+/* Test only (DASHI_VK_FFT_SHARED_BYTES): VkFFT 1.2.26 takes its shared-memory budget from the
+ * device limits (setConfigurationVkFFT overwrites sharedMemorySize/-Pow2 with
+ * maxComputeSharedMemorySize; the configuration fields cannot lower it), so its calls to
+ * vkGetPhysicalDeviceProperties, in this translation unit only, go through this wrapper, which
+ * lowers the limit while a plan is made. Smaller shared memory = multi-pass (four-step) kernels
+ * at small N, the code paths of N >= 16384 on real GPUs. */
+static uint64_t vkfft_shared_limit;
+static void dashi_vkfft_props(VkPhysicalDevice d, VkPhysicalDeviceProperties *p) {
+  vkGetPhysicalDeviceProperties(d, p);
+  if (vkfft_shared_limit && vkfft_shared_limit < p->limits.maxComputeSharedMemorySize)
+    p->limits.maxComputeSharedMemorySize = (uint32_t)vkfft_shared_limit;
+}
+#define vkGetPhysicalDeviceProperties dashi_vkfft_props
 #include "vkFFT.h"
+#undef vkGetPhysicalDeviceProperties
 
 typedef enum { PLAN_FWD2D, PLAN_INV2D, PLAN_R2C1D, PLAN_C2R1D, PLAN_C2C1D } plan_kind;
 
 struct vk_plan {
   plan_kind kind;
-  int n;
+  int n, band; /* band > 0: zero-padded plan, modes |kx|, |ky| <= band only */
   const vk_chunk *rc, *sc;
   VkFFTApplication app;
   uint64_t in_size, out_size, buf_size, temp_size;
@@ -42,8 +57,73 @@ int vk_fft_version(void) {
   return VkFFTGetVersion();
 }
 
+/* The transform variant, chosen at run time (docs/vulkan.md):
+ *   DASHI_VK_FFT=plain (default) | zeropad | zeropad_x | zeropad_y | zeropad_xy
+ *     zeropad*: where the solver passes a band hint (2/3 dealiasing, backend.h fft_band_in/out),
+ *     one-rank 2D plans skip the zero modes: the inverse reads only |kx|, |ky| <= N/3 and its kx
+ *     pass runs only over the ky <= N/3 columns; the forward writes only those modes and its kx
+ *     pass runs only over those columns (VkFFT frequencyZeroPadding); "x"/"y" restrict this to
+ *     one axis; "zeropad" also lets spec_derive write the band only (zeropad_xy does not).
+ *   DASHI_VK_FFT_TUNE=coalesced=B,threads=T,boost=R,bwboost=X  VkFFT's coalescedMemory,
+ *     aimThreads, registerBoost, performBandwidthBoost (default: VkFFT's choice per device)
+ *   DASHI_VK_FFT_SHARED_BYTES=B  test only: VkFFT plans as if the device had B bytes of shared
+ *     memory (multi-pass kernels at small N) */
+static int parse_variant(vk_ctx *c) {
+  const char *v = getenv("DASHI_VK_FFT");
+  if (!v || !*v) v = "plain"; /* until the zero-padded plans are measured faster on a GPU */
+  static const struct {
+    const char *name;
+    unsigned bits;
+  } tab[] = {{"plain", 0},
+             {"zeropad", VK_ZP_X | VK_ZP_Y | VK_ZP_DERIVE},
+             {"zeropad_x", VK_ZP_X},
+             {"zeropad_y", VK_ZP_Y},
+             {"zeropad_xy", VK_ZP_X | VK_ZP_Y}};
+  size_t i = 0, nt = sizeof tab / sizeof tab[0];
+  while (i < nt && strcmp(v, tab[i].name)) i++;
+  if (i == nt)
+    return dashi_err(DASHI_ERR_USAGE,
+                     "DASHI_VK_FFT=%s: expected plain, zeropad, zeropad_x, zeropad_y or "
+                     "zeropad_xy",
+                     v);
+  c->fft_zeropad = tab[i].bits;
+  int len = snprintf(c->fft_variant, sizeof c->fft_variant, "%s", tab[i].name);
+  const char *t = getenv("DASHI_VK_FFT_TUNE");
+  static const char *keys[4] = {"coalesced", "threads", "boost", "bwboost"};
+  while (t && *t) {
+    size_t k = 0, kl = strcspn(t, "=");
+    while (k < 4 && (strlen(keys[k]) != kl || strncmp(t, keys[k], kl))) k++;
+    char *end;
+    unsigned long long x = k < 4 && t[kl] == '=' ? strtoull(t + kl + 1, &end, 10) : 0;
+    if (k == 4 || !x || (*end && *end != ','))
+      return dashi_err(DASHI_ERR_USAGE,
+                       "DASHI_VK_FFT_TUNE=%s: expected a comma-separated list of coalesced=B, "
+                       "threads=T, boost=R, bwboost=X (positive integers)",
+                       getenv("DASHI_VK_FFT_TUNE"));
+    c->fft_tune[k] = x;
+    len +=
+        snprintf(c->fft_variant + len, sizeof c->fft_variant - (size_t)len, "+%s=%llu", keys[k], x);
+    t = *end ? end + 1 : end;
+  }
+  const char *sb = getenv("DASHI_VK_FFT_SHARED_BYTES");
+  if (sb && *sb) {
+    char *end;
+    c->fft_shared = strtoull(sb, &end, 10);
+    if (*end || c->fft_shared < 1024)
+      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_FFT_SHARED_BYTES=%s: expected bytes >= 1024", sb);
+    snprintf(c->fft_variant + len, sizeof c->fft_variant - (size_t)len, "+shared=%llu",
+             (unsigned long long)c->fft_shared);
+  }
+  return 0;
+}
+
+const char *vk_fft_variant(const vk_ctx *c) {
+  return c->fft_variant;
+}
+
 int vk_fft_init(vk_ctx *c) {
   const dashi_grid *g = c->g;
+  DASHI_CALL(parse_variant(c));
   VkDeviceSize cs = 2 * c->rsize, H1 = (VkDeviceSize)g->N / 2 + 1;
   VkDeviceSize per = g->size == 1 ? (VkDeviceSize)g->N * H1 * cs : (VkDeviceSize)g->nx * H1 * cs;
   VkDeviceSize fit = c->max_range / per;
@@ -87,12 +167,12 @@ void vk_fft_destroy(vk_ctx *c) {
   c->glslang_ready = false;
 }
 
-static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const vk_chunk *sc,
-                     vk_plan **out) {
+static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk *rc,
+                     const vk_chunk *sc, vk_plan **out) {
   const dashi_grid *g = c->g;
   uint64_t N = (uint64_t)g->N, H1 = N / 2 + 1, rs = c->rsize, cs = 2 * rs;
   vk_plan *p = calloc(1, sizeof *p);
-  p->kind = kind, p->n = n, p->rc = rc, p->sc = sc;
+  p->kind = kind, p->n = n, p->band = band, p->rc = rc, p->sc = sc;
   VkFFTConfiguration f = {0};
   f.physicalDevice = &c->phys;
   f.device = &c->dev;
@@ -135,6 +215,20 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const
       f.makeForwardPlanOnly = 1;
     else
       f.makeInversePlanOnly = 1, f.normalize = 1;
+    if (band > 0) {
+      /* zero block in the frequency domain: the inverse does not read it, the forward does not
+       * write it; the kx (axis 1) pass skips whole ky columns of the block (VkFFT's "full"
+       * zero padding of axis 0) */
+      f.frequencyZeroPadding = 1;
+      if (c->fft_zeropad & VK_ZP_Y) {
+        f.performZeropadding[0] = 1;
+        f.fft_zeropad_left[0] = (uint64_t)band + 1, f.fft_zeropad_right[0] = H1;
+      }
+      if (c->fft_zeropad & VK_ZP_X) {
+        f.performZeropadding[1] = 1;
+        f.fft_zeropad_left[1] = (uint64_t)band + 1, f.fft_zeropad_right[1] = N - (uint64_t)band;
+      }
+    }
   } else if (kind == PLAN_R2C1D || kind == PLAN_C2R1D) {
     /* the real rows are the formatted input (forward) or output (inverse); the complex rows
      * [f][i][ky] live in `work` */
@@ -163,7 +257,13 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const
     f.bufferStride[0] = f.bufferStride[1] = f.bufferStride[2] = N;
     f.normalize = 1;
   }
+  if (c->fft_tune[0]) f.coalescedMemory = c->fft_tune[0];
+  if (c->fft_tune[1]) f.aimThreads = c->fft_tune[1];
+  if (c->fft_tune[2]) f.registerBoost = c->fft_tune[2];
+  if (c->fft_tune[3]) f.performBandwidthBoost = c->fft_tune[3];
+  vkfft_shared_limit = c->fft_shared;
   VkFFTResult r = initializeVkFFT(&p->app, f);
+  vkfft_shared_limit = 0;
   if (r != VKFFT_SUCCESS) {
     free(p);
     return dashi_err(
@@ -173,17 +273,57 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const
         c->device_index, c->device_name, plan_name(kind), g->N, n, c->f64 ? "double" : "single",
         (int)r);
   }
+  VkFFTPlan *fp = p->app.localFFTPlan ? p->app.localFFTPlan : p->app.localFFTPlan_inverse;
+  if (band > 0) {
+    /* VkFFT 1.2.26's zero padding is wrong when an axis takes several passes (found with
+     * DASHI_VK_FFT_SHARED_BYTES on lavapipe: relative errors O(1)): such sizes use the plain
+     * plans, and spec_derive then writes every mode (vk_fft_band_usable) */
+    bool multi = !fp || fp->numAxisUploads[0] > 1 || fp->numAxisUploads[1] > 1;
+    c->fft_band_probe = multi ? -1 : 1;
+    if (multi) {
+      deleteVkFFT(&p->app);
+      free(p);
+      return make_plan(c, kind, n, 0, rc, sc, out);
+    }
+  }
+  if (c->fft_shared) { /* test only: show that the lowered limit made multi-pass kernels */
+    if (fp)
+      fprintf(stderr,
+              "dashi: VkFFT %s plan N=%d batch %d with %llu bytes of shared memory: "
+              "%llu/%llu passes (axis 0/1)\n",
+              plan_name(kind), g->N, n, (unsigned long long)c->fft_shared,
+              (unsigned long long)fp->numAxisUploads[0], (unsigned long long)fp->numAxisUploads[1]);
+  }
   p->next = c->plans;
   c->plans = p;
   *out = p;
   return 0;
 }
 
-static int get_plan(vk_ctx *c, plan_kind kind, int n, const vk_chunk *rc, const vk_chunk *sc,
-                    vk_plan **out) {
+static int get_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk *rc,
+                    const vk_chunk *sc, vk_plan **out) {
   for (vk_plan *p = c->plans; p; p = p->next)
-    if (p->kind == kind && p->n == n && p->rc == rc && p->sc == sc) return *out = p, 0;
-  return make_plan(c, kind, n, rc, sc, out);
+    if (p->kind == kind && p->n == n && p->band == band && p->rc == rc && p->sc == sc)
+      return *out = p, 0;
+  return make_plan(c, kind, n, band, rc, sc, out);
+}
+
+/* the band of a one-rank 2D transform under the solver's hint (0: the plain plan) */
+static int plan_band(const vk_ctx *c, int hint) {
+  return c->g->size == 1 && (c->fft_zeropad & (VK_ZP_X | VK_ZP_Y)) && hint > 0 &&
+                 3 * hint <= c->g->N && c->fft_band_probe >= 0
+             ? hint
+             : 0;
+}
+
+int vk_fft_band_usable(vk_ctx *c, int hint, const vk_chunk *spec) {
+  int band = plan_band(c, hint);
+  if (band && !c->fft_band_probe) { /* a zero-padded plan decides (never launched) */
+    vk_plan *p;
+    int rc = get_plan(c, PLAN_INV2D, 1, band, spec, spec, &p);
+    if (rc) return -rc;
+  }
+  return plan_band(c, hint);
 }
 
 static int launch(vk_ctx *c, vk_plan *p, int inverse, uint64_t buf_off, uint64_t in_off,
@@ -218,25 +358,29 @@ static int run_length(const vk_ctx *c, int n, dashi_field *const *a, dashi_field
   return len;
 }
 
-static int forward_2d(vk_ctx *c, int n, dashi_field *const *real, dashi_field *const *spec) {
+/* band > 0: only the modes |kx|, |ky| <= band are written (the Nyquist modes lie outside) */
+static int forward_2d(vk_ctx *c, int n, dashi_field *const *real, dashi_field *const *spec,
+                      int band) {
   for (int i = 0; i < n;) {
     int len = run_length(c, n, real, spec, i);
     const vk_field *r = VKF(real[i]), *s = VKF(spec[i]);
     vk_plan *p;
-    DASHI_CALL(get_plan(c, PLAN_FWD2D, len, r->chunk, s->chunk, &p));
+    DASHI_CALL(get_plan(c, PLAN_FWD2D, len, band, r->chunk, s->chunk, &p));
     DASHI_CALL(launch(c, p, -1, 0, r->offset, s->offset));
-    DASHI_CALL(vk_zero_nyquist(c, s->addr, len, s->chunk->slot_bytes));
+    if (!p->band) DASHI_CALL(vk_zero_nyquist(c, s->addr, len, s->chunk->slot_bytes));
     i += len;
   }
   return 0;
 }
 
-static int inverse_2d(vk_ctx *c, int n, dashi_field *const *spec, dashi_field *const *real) {
+/* band > 0: the modes outside |kx|, |ky| <= band are taken as zero (not read) */
+static int inverse_2d(vk_ctx *c, int n, dashi_field *const *spec, dashi_field *const *real,
+                      int band) {
   for (int i = 0; i < n;) {
     int len = run_length(c, n, real, spec, i);
     const vk_field *r = VKF(real[i]), *s = VKF(spec[i]);
     vk_plan *p;
-    DASHI_CALL(get_plan(c, PLAN_INV2D, len, r->chunk, s->chunk, &p));
+    DASHI_CALL(get_plan(c, PLAN_INV2D, len, band, r->chunk, s->chunk, &p));
     DASHI_CALL(launch(c, p, 1, 0, s->offset, r->offset));
     i += len;
   }
@@ -290,7 +434,7 @@ static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field
   for (int f = 0; f < nf; f++) {
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
-    DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, r->chunk, NULL, &pl));
+    DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, 0, r->chunk, NULL, &pl));
     DASHI_CALL(launch(c, pl, -1, f * xrow, r->offset, 0));
   }
   pc_transpose(&p, c, c->work.addr, c->send.addr, nf, (uint32_t)H1, total);
@@ -299,7 +443,7 @@ static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field
   pc_transpose(&p, c, c->recv.addr, c->work_k.addr, nf, (uint32_t)g->N, total);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_FWD_UNPACK, &p, total));
   vk_plan *cx;
-  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, NULL, NULL, &cx));
+  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
   for (int f = 0; f < nf; f++) {
     const vk_field *s = VKF(spec[f]);
     DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
@@ -316,7 +460,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
   uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
   vk_pc p;
   vk_plan *cx;
-  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, NULL, NULL, &cx));
+  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
   /* VkFFT 1.2.26's inverse 1D transforms launched at a buffer offset gave wrong results for
    * fields beyond the first when the transform is multi-pass (measured on H200s at N = 16384:
    * batch fields 1..5 off by factors 8^f). Every inverse launch therefore runs at offset 0: fields
@@ -336,7 +480,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
   for (int f = 0; f < nf; f++) { /* offset 0 again (see above): field f is moved to slot 0 */
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
-    DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, r->chunk, NULL, &pl));
+    DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, 0, r->chunk, NULL, &pl));
     if (f) DASHI_CALL(vk_copy(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
     DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
   }
@@ -346,7 +490,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
 int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec) {
   vk_ctx *c = VKX(b);
   DASHI_CALL(vk_flush_pending(c));
-  if (c->g->size == 1) return forward_2d(c, n, real, spec);
+  if (c->g->size == 1) return forward_2d(c, n, real, spec, plan_band(c, b->fft_band_out));
   for (int i = 0; i < n; i += c->max_batch)
     DASHI_CALL(forward_slab(c, n - i < c->max_batch ? n - i : c->max_batch, real + i, spec + i));
   return 0;
@@ -355,7 +499,7 @@ int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_fiel
 int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real) {
   vk_ctx *c = VKX(b);
   DASHI_CALL(vk_flush_pending(c));
-  if (c->g->size == 1) return inverse_2d(c, n, spec, real);
+  if (c->g->size == 1) return inverse_2d(c, n, spec, real, plan_band(c, b->fft_band_in));
   for (int i = 0; i < n; i += c->max_batch)
     DASHI_CALL(inverse_slab(c, n - i < c->max_batch ? n - i : c->max_batch, spec + i, real + i));
   return 0;
@@ -378,7 +522,8 @@ int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps
   for (int dir = 0; dir < 2 && !rc; dir++) {
     vk_plan *p;
     VkCommandBuffer cmd;
-    rc = get_plan(c, dir ? PLAN_INV2D : PLAN_FWD2D, 1, r->chunk, s->chunk, &p);
+    int band = plan_band(c, dir ? b->fft_band_in : b->fft_band_out);
+    rc = get_plan(c, dir ? PLAN_INV2D : PLAN_FWD2D, 1, band, r->chunk, s->chunk, &p);
     if (!rc) rc = vk_sync(c);
     if (!rc) rc = vk_cmd(c, &cmd);
     if (rc) break;

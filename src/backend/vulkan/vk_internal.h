@@ -49,6 +49,15 @@ typedef enum {
   PIPE_MAXABS,
   PIPE_FINAL,
   PIPE_SHELLS,
+  PIPE_ROLL_GEMM, /* proxy ensemble rollout Zn = Z A (vk_rollout.c): double only, lazy */
+  /* GPU decode (vk_carrier.c): double only, created on first use (vk_pipeline_ensure) */
+  PIPE_DEC_LOWPASS,
+  PIPE_DEC_MAXABS,
+  PIPE_CARRIER_THRESHOLD,
+  PIPE_CARRIER_MAJORITY,
+  PIPE_CARRIER_ANNIHILATE,
+  PIPE_CARRIER_FINING,
+  PIPE_CARRIER_P95,
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -156,6 +165,15 @@ typedef struct {
   bool glslang_ready;
   int64_t submits;
   vk_pending pend;
+  /* -gpu_steps_per_submit: submit (without waiting) after every k steps, no automatic flush in
+   * between (0: automatic, VK_FLUSH_DISPATCHES) */
+  int steps_per_submit, steps_recorded;
+  /* transform variant (vk_fft.c; DASHI_VK_FFT, DASHI_VK_FFT_TUNE, DASHI_VK_FFT_SHARED_BYTES) */
+  unsigned fft_zeropad; /* VK_ZP_* bits */
+  uint64_t fft_tune[4]; /* coalescedMemory, aimThreads, registerBoost, performBandwidthBoost */
+  uint64_t fft_shared;  /* test only: shared memory VkFFT may use per workgroup (bytes) */
+  int fft_band_probe;   /* zero-padded plans: 0 not made yet, 1 single-pass (used), -1 not */
+  char fft_variant[128];
   /* GPU time per kind of command (DASHI_VK_PROFILE=1) */
   bool prof;
   double prof_ms[PROF_COUNT];
@@ -200,6 +218,8 @@ void pc_addr(vk_pc *p, VkDeviceAddress a);
 void pc_real(vk_pc *p, double x); /* REAL: double or float per field precision */
 void pc_u32(vk_pc *p, uint32_t x);
 int vk_pipelines_create(vk_ctx *c);
+/* pipelines created on first use (the decode kernels): create `id` now if it does not exist */
+int vk_pipeline_ensure(vk_ctx *c, vk_pipe_id id);
 void vk_pipelines_destroy(vk_ctx *c);
 /* record a dispatch over `count` elements (grid-stride; never zero workgroups) */
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
@@ -226,8 +246,16 @@ int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, 
 int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride_bytes);
 
 /* ---- vk_fft.c ---- */
+/* band-aware transforms (backend.h fft_band_in/out): zero-padded VkFFT plans along kx and ky,
+ * spec_derive writing the band only */
+#define VK_ZP_X      1u
+#define VK_ZP_Y      2u
+#define VK_ZP_DERIVE 4u
 int vk_fft_init(vk_ctx *c);
-int vk_fft_version(void); /* VkFFTGetVersion(): 10226 = 1.2.26 */
+int vk_fft_version(void);                    /* VkFFTGetVersion(): 10226 = 1.2.26 */
+const char *vk_fft_variant(const vk_ctx *c); /* DASHI_VK_FFT[_TUNE, _SHARED_BYTES] in effect */
+/* the band the transforms use under the solver's hint (0: plain plans); an error as -code */
+int vk_fft_band_usable(vk_ctx *c, int hint, const vk_chunk *spec);
 void vk_fft_destroy(vk_ctx *c);
 int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec);
 int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real);

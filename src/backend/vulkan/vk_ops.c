@@ -52,6 +52,15 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
                    dashi_field *const *dst) {
   vk_ctx *c = VKX(b);
   DASHI_CALL(vk_flush_pending(c));
+  /* under the solver's band hint, the modes outside the band are not written: the source is
+   * zero there and the zero-padded inverse transforms that read these fields skip them */
+  unsigned all = VK_ZP_X | VK_ZP_Y | VK_ZP_DERIVE;
+  uint32_t skip = 0;
+  if ((c->fft_zeropad & all) == all && n > 0) {
+    int band = vk_fft_band_usable(c, b->fft_band_in, VKF(dst[0])->chunk);
+    DASHI_CALL(band < 0 ? -band : 0);
+    skip = (uint32_t)band;
+  }
   for (int i = 0; i < n; i += 7) {
     int k = n - i < 7 ? n - i : 7;
     vk_pc p;
@@ -62,6 +71,7 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
     for (int o = 0; o < k; o++) packed |= (uint32_t)ops[i + o] << (4 * o);
     pc_u32(&p, packed);
     pc_u32(&p, (uint32_t)k);
+    pc_u32(&p, skip);
     DASHI_CALL(vk_dispatch(c, PIPE_SPEC_DERIVE, &p, c->lay.count));
   }
   return 0;

@@ -18,6 +18,7 @@ extern const dashi_spv_blob dashi_spv_blobs[];
 static const struct {
   const char *name;
   bool reduction; /* has an f32a variant (float accumulators) */
+  bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
     [PIPE_NONLINEAR] = {"nonlinear", true},
@@ -35,6 +36,14 @@ static const struct {
     [PIPE_MAXABS] = {"red_maxabs", true},
     [PIPE_FINAL] = {"red_final", true},
     [PIPE_SHELLS] = {"shells", true},
+    [PIPE_ROLL_GEMM] = {"roll_gemm", false, true},
+    [PIPE_DEC_LOWPASS] = {"dec_lowpass", false, true},
+    [PIPE_DEC_MAXABS] = {"dec_maxabs", false, true},
+    [PIPE_CARRIER_THRESHOLD] = {"carrier_threshold", false, true},
+    [PIPE_CARRIER_MAJORITY] = {"carrier_majority", false, true},
+    [PIPE_CARRIER_ANNIHILATE] = {"carrier_annihilate", false, true},
+    [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
+    [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
 };
 
 void pc_init(vk_pc *p, const vk_ctx *c) {
@@ -73,6 +82,53 @@ static const dashi_spv_blob *find_blob(const char *name) {
   return NULL;
 }
 
+/* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl) */
+static int make_pipeline(vk_ctx *c, int i) {
+  const vk_layout *l = &c->lay;
+  uint32_t sc[7] = {
+      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
+  VkSpecializationMapEntry me[7];
+  for (uint32_t k = 0; k < 7; k++)
+    me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
+  VkSpecializationInfo si = {
+      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
+  char name[64];
+  const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
+  if (shaders[i].lazy && !c->f64)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan backend: the %s kernel is used in double precision only (the "
+                     "proxy's GPU rollout and decode need a double-precision context)",
+                     shaders[i].name);
+  snprintf(name, sizeof name, "%s_%s", shaders[i].name, v);
+  const dashi_spv_blob *blob = find_blob(name);
+  if (!blob)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan backend: shader %s.spv is not embedded in this "
+                     "build",
+                     name);
+  VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                 .codeSize = blob->bytes,
+                                 .pCode = blob->words};
+  VkShaderModule mod;
+  char stage[128];
+  snprintf(stage, sizeof stage, "creating the shader module %s", name);
+  VkResult r = vkCreateShaderModule(c->dev, &mi, NULL, &mod);
+  if (r != VK_SUCCESS) return vk_fail(c, stage, r);
+  VkComputePipelineCreateInfo pi = {
+      .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = mod,
+                .pName = "main",
+                .pSpecializationInfo = &si},
+      .layout = c->layout};
+  snprintf(stage, sizeof stage, "creating the compute pipeline %s", name);
+  r = vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &pi, NULL, &c->pipes[i]);
+  vkDestroyShaderModule(c->dev, mod, NULL);
+  if (r != VK_SUCCESS) return vk_fail(c, stage, r);
+  return 0;
+}
+
 int vk_pipelines_create(vk_ctx *c) {
   VkPushConstantRange pr = {
       .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = VK_PC_BYTES};
@@ -81,47 +137,13 @@ int vk_pipelines_create(vk_ctx *c) {
                                    .pPushConstantRanges = &pr};
   VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
   if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
-  /* the grid layout as specialization constants 0..6 (common.glsl) */
-  const vk_layout *l = &c->lay;
-  uint32_t sc[7] = {
-      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
-  VkSpecializationMapEntry me[7];
-  for (uint32_t i = 0; i < 7; i++)
-    me[i] = (VkSpecializationMapEntry){.constantID = i, .offset = 4 * i, .size = 4};
-  VkSpecializationInfo si = {
-      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
-  for (int i = 0; i < PIPE_COUNT; i++) {
-    char name[64];
-    const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
-    snprintf(name, sizeof name, "%s_%s", shaders[i].name, v);
-    const dashi_spv_blob *blob = find_blob(name);
-    if (!blob)
-      return dashi_err(DASHI_ERR_DEVICE,
-                       "Vulkan backend: shader %s.spv is not embedded in this "
-                       "build",
-                       name);
-    VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-                                   .codeSize = blob->bytes,
-                                   .pCode = blob->words};
-    VkShaderModule mod;
-    char stage[128];
-    snprintf(stage, sizeof stage, "creating the shader module %s", name);
-    r = vkCreateShaderModule(c->dev, &mi, NULL, &mod);
-    if (r != VK_SUCCESS) return vk_fail(c, stage, r);
-    VkComputePipelineCreateInfo pi = {
-        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-                  .module = mod,
-                  .pName = "main",
-                  .pSpecializationInfo = &si},
-        .layout = c->layout};
-    snprintf(stage, sizeof stage, "creating the compute pipeline %s", name);
-    r = vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &pi, NULL, &c->pipes[i]);
-    vkDestroyShaderModule(c->dev, mod, NULL);
-    if (r != VK_SUCCESS) return vk_fail(c, stage, r);
-  }
+  for (int i = 0; i < PIPE_COUNT; i++)
+    if (!shaders[i].lazy) DASHI_CALL(make_pipeline(c, i));
   return 0;
+}
+
+int vk_pipeline_ensure(vk_ctx *c, vk_pipe_id id) {
+  return c->pipes[id] ? 0 : make_pipeline(c, (int)id);
 }
 
 void vk_pipelines_destroy(vk_ctx *c) {
