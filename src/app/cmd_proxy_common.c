@@ -6,13 +6,19 @@
 #include "app.h"
 #include "dashi/error.h"
 #include "dashi/io.h"
+#include "dashi/log.h"
 #if DASHI_WITH_VULKAN
 #include "dashi/vk_proxy.h"
 #endif
 #include "proxy_cmd.h"
 
 int pc_check_backend(MPI_Comm comm, const dashi_options *o, bool proxy_gpu) {
-  if (!proxy_gpu || strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan")) return 0;
+  if (strcmp(dashi_opt_s(o, "proxy_backend"), "vulkan")) return 0;
+  if (!proxy_gpu) { /* said, not silent: encode and learn have no GPU part (docs/proxy.md) */
+    dashi_log(comm, "note: -proxy_backend vulkan applies to rollouts and decodes (dashi ensemble, "
+                    "dashi run); this command runs on the CPU\n");
+    return 0;
+  }
   int rank;
   MPI_Comm_rank(comm, &rank);
 #if DASHI_WITH_VULKAN
