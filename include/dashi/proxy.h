@@ -192,6 +192,9 @@ typedef struct {
   bool residual_skipped; /* target energy <= 0 or no carrier cell: no residual added */
 } dashi_decode_stats;
 
+/* -decode_N, -plateau, -annihilate_iters valid for this layout, anchors frozen (CPU and GPU
+ * decoders) */
+int dashi_decode_params_check(const dashi_proxy_layout *l, const dashi_decode_params *p);
 typedef struct dashi_decoder dashi_decoder;
 int dashi_decoder_create(const dashi_proxy_layout *l, const dashi_decode_params *p,
                          dashi_decoder **d);

@@ -25,8 +25,7 @@ int dashi_decoder_n(const dashi_decoder *d) {
   return d->p.n;
 }
 
-int dashi_decoder_create(const dashi_proxy_layout *l, const dashi_decode_params *p,
-                         dashi_decoder **out) {
+int dashi_decode_params_check(const dashi_proxy_layout *l, const dashi_decode_params *p) {
   int n = p->n;
   if (n % 2 || n <= 2 * l->cfg.mid_cut)
     return dashi_err(DASHI_ERR_USAGE,
@@ -39,6 +38,13 @@ int dashi_decoder_create(const dashi_proxy_layout *l, const dashi_decode_params 
   if (!l->frozen)
     return dashi_err(DASHI_ERR_INPUT,
                      "decode: the proxy anchors are not set (no frame encoded yet)");
+  return 0;
+}
+
+int dashi_decoder_create(const dashi_proxy_layout *l, const dashi_decode_params *p,
+                         dashi_decoder **out) {
+  DASHI_CALL(dashi_decode_params_check(l, p));
+  int n = p->n;
   dashi_decoder *d = calloc(1, sizeof *d);
   d->l = l;
   d->p = *p;

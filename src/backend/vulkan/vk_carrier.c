@@ -236,18 +236,8 @@ int dashi_vk_decoder_create(MPI_Comm comm, const dashi_proxy_layout *l,
                             const dashi_decode_params *p, int m, int vk_device,
                             dashi_vk_decoder **out) {
   *out = NULL;
+  DASHI_CALL(dashi_decode_params_check(l, p));
   const int n = p->n;
-  if (n % 2 || n <= 2 * l->cfg.mid_cut)
-    return dashi_err(DASHI_ERR_USAGE,
-                     "-decode_N %d: must be even and larger than 2*mid_cut = %d so that every "
-                     "proxy mode is representable below the decode grid's Nyquist wavenumber",
-                     n, 2 * l->cfg.mid_cut);
-  if (p->plateau < 0 || p->iters < 0)
-    return dashi_err(DASHI_ERR_USAGE, "-plateau %d and -annihilate_iters %d must be >= 0",
-                     p->plateau, p->iters);
-  if (!l->frozen)
-    return dashi_err(DASHI_ERR_INPUT,
-                     "decode: the proxy anchors are not set (no frame encoded yet)");
   const uint64_t cells = (uint64_t)n * n;
   if (m < 1 || m > 65535 || cells * (uint64_t)m >= ((uint64_t)1 << 31) ||
       cells / 4 / VK_WG > VK_MAX_GROUPS)

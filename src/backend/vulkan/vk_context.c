@@ -54,13 +54,13 @@ static const char *driver_files(void) {
   return s;
 }
 
-static int no_device(int rank, const char *why) {
+int vk_no_device(const char *opt, int rank, const char *why) {
   const char *df = driver_files();
   return dashi_err(DASHI_ERR_DEVICE,
-                   "-backend vulkan: no Vulkan device on rank %d (%s%s%s). dashi never falls back "
+                   "%s vulkan: no Vulkan device on rank %d (%s%s%s). dashi never falls back "
                    "to the CPU: install a Vulkan driver (e.g. mesa-vulkan-drivers or the GPU "
-                   "vendor's), check VK_DRIVER_FILES, or run with -backend cpu",
-                   rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "");
+                   "vendor's), check VK_DRIVER_FILES, or run with %s cpu",
+                   opt, rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "", opt);
 }
 
 static VkResult make_instance(VkInstance *inst) {
@@ -143,11 +143,11 @@ static int pick_device(vk_ctx *c, const dashi_backend_config *cfg) {
     char why[128];
     snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(r));
     c->inst = VK_NULL_HANDLE;
-    return no_device(c->g->rank, why);
+    return vk_no_device("-backend", c->g->rank, why);
   }
   uint32_t cnt = 0;
   vkEnumeratePhysicalDevices(c->inst, &cnt, NULL);
-  if (!cnt) return no_device(c->g->rank, "vkEnumeratePhysicalDevices found none");
+  if (!cnt) return vk_no_device("-backend", c->g->rank, "vkEnumeratePhysicalDevices found none");
   VkPhysicalDevice *pd = calloc(cnt, sizeof *pd);
   vkEnumeratePhysicalDevices(c->inst, &cnt, pd);
   c->device_count = (int)cnt;

@@ -187,6 +187,9 @@ typedef struct {
 const char *vk_result_name(VkResult r);
 /* DASHI_ERR_DEVICE with the device and the stage named */
 int vk_fail(vk_ctx *c, const char *stage, VkResult r);
+/* DASHI_ERR_DEVICE: no Vulkan device for `opt` (-backend, -proxy_backend) on this rank, with the
+ * driver files and the remedy named */
+int vk_no_device(const char *opt, int rank, const char *why);
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg);
 void vk_context_destroy(vk_ctx *c);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);

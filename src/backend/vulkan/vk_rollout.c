@@ -31,21 +31,6 @@ struct dashi_vk_rollout {
   uint32_t done;              /* steps recorded since the last upload */
 };
 
-static const char *driver_files(void) {
-  const char *s = getenv("VK_DRIVER_FILES");
-  if (!s) s = getenv("VK_ICD_FILENAMES");
-  return s;
-}
-
-static int no_device(int rank, const char *why) {
-  const char *df = driver_files();
-  return dashi_err(DASHI_ERR_DEVICE,
-                   "-proxy_backend vulkan: no Vulkan device on rank %d (%s%s%s). dashi never falls "
-                   "back to the CPU: install a Vulkan driver (e.g. mesa-vulkan-drivers or the GPU "
-                   "vendor's), check VK_DRIVER_FILES, or run with -proxy_backend cpu",
-                   rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "");
-}
-
 /* the device this rank takes (vk_device, or local_rank modulo the GPU count; CPU devices only on
  * a node without GPUs, as the Vulkan backend chooses), checked for shaderFloat64 */
 static int choose(int rank, int vk_device, int local_rank, int *index) {
@@ -59,7 +44,7 @@ static int choose(int rank, int vk_device, int local_rank, int *index) {
   if (vr != VK_SUCCESS) {
     char why[128];
     snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(vr));
-    return no_device(rank, why);
+    return vk_no_device("-proxy_backend", rank, why);
   }
   uint32_t cnt = 0;
   vkEnumeratePhysicalDevices(inst, &cnt, NULL);
@@ -67,7 +52,7 @@ static int choose(int rank, int vk_device, int local_rank, int *index) {
   vkEnumeratePhysicalDevices(inst, &cnt, pd);
   int rc = 0;
   if (!cnt) {
-    rc = no_device(rank, "vkEnumeratePhysicalDevices found none");
+    rc = vk_no_device("-proxy_backend", rank, "vkEnumeratePhysicalDevices found none");
   } else if (vk_device >= (int)cnt) {
     rc = dashi_err(DASHI_ERR_DEVICE,
                    "-proxy_backend vulkan: -vk_device %d: rank %d sees only %u Vulkan device(s) "
@@ -100,9 +85,9 @@ static int choose(int rank, int vk_device, int local_rank, int *index) {
 
 int dashi_vk_proxy_probe(int rank, int vk_device) {
   int index;
-  if (vk_device >= 0) return choose(rank, vk_device, 0, &index);
-  /* automatic choice: fine if the device of local rank 0 works (the common case: all alike) */
-  return choose(rank, -1, 0, &index);
+  /* automatic choice (vk_device < 0): checks the device of local rank 0 (the common case: all
+   * alike); dashi_vk_rollout_create checks the rank's own */
+  return choose(rank, vk_device, 0, &index);
 }
 
 static int setup(dashi_vk_rollout *r, const double *A) {
