@@ -15,6 +15,8 @@
 # OUTDIR/profile.jsonl   GPU time per kind of command (DASHI_VK_PROFILE=1) at a few sizes
 # OUTDIR/bench_np2.jsonl two ranks sharing the GPU: the distributed path (1D plans, MPI_Alltoall)
 # OUTDIR/bench_nosgs.jsonl -sgs none (5 transforms per right-hand side instead of 9)
+# OUTDIR/fused_check.txt, fused.jsonl, fused_profile.jsonl  the fused row pass (part "fused", not
+#                        in the default list): parity/validate on the device, plain vs fused
 # OUTDIR/variants.jsonl  every transform variant (DASHI_VK_FFT, DASHI_VK_FFT_TUNE; docs/vulkan.md)
 #                        at N = 256, 1024, 4096, 8192 single and 4096 double: ms/step, one
 #                        transform plain and under the 2/3 band hint, band_state (1 = the
@@ -95,5 +97,34 @@ want variants && for v in $variants; do
       timeout 150 dashi-vkbench "$N" "$prec" "$(steps_for "$N")" "$dev" >>"$out/variants.jsonl" \
       2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"fft_variant\": \"$v\", \"error\": \"exit $?\"}" >>"$out/variants.jsonl"
   done
+done
+# the fused row pass (DASHI_VK_FFT=fused, docs/vulkan.md): parity and validate on the device, then
+# plain against fused in the same session, and where the time goes
+fused_variants=${DASHI_BENCH_FUSED:-"plain fused"}
+want fused && {
+  for v in ${fused_variants#plain }; do
+    for prec in double single; do
+      for n in 256 1024 2048; do
+        echo "== DASHI_VK_FFT=$v test_vk_parity $prec N=$n on 1 rank"
+        DASHI_VK_FFT=$v timeout 200 test_vk_parity "$prec" "$n" 2>&1 | grep -Ev "^  ok" || true
+      done
+    done
+    for v2 in "double 1024" "single 1024" "single 2048"; do
+      read -r prec n <<<"$v2"
+      echo "== DASHI_VK_FFT=$v dashi validate -N $n -precision $prec"
+      DASHI_VK_FFT=$v timeout 200 dashi validate -N "$n" -precision "$prec" -vk_device "$dev" 2>&1 || true
+    done
+  done
+} >"$out/fused_check.txt" 2>&1
+want fused && for np in "256 single" "1024 single" "2048 single" "4096 single" "8192 single" "16384 single" "1024 double" "4096 double" "8192 double"; do
+  read -r N prec <<<"$np"
+  for v in $fused_variants; do
+    echo "dashi-vkbench $N $prec DASHI_VK_FFT=$v" >&2
+    DASHI_VK_FFT=$v timeout 150 dashi-vkbench "$N" "$prec" "$(steps_for "$N")" "$dev" >>"$out/fused.jsonl" \
+      2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"fft_variant\": \"$v\", \"error\": \"exit $?\"}" >>"$out/fused.jsonl"
+  done
+done
+want fused && for N in 4096 8192; do
+  DASHI_VK_FFT=${DASHI_BENCH_PROFILE_VARIANT:-fused} DASHI_VK_PROFILE=1 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/fused_profile.jsonl" 2>>"$out/bench_err.txt"
 done
 echo "done: $out" >&2

@@ -8,25 +8,7 @@
 //   kyfast = 0: element (a, b) at a*N + b       (distributed layout, several ranks)
 //   kyfast = 1: element (a, b) at b*nrows + a   (VkFFT's native 2D R2C layout on one rank,
 //                                                nrows = N/2 + 1, the ky = N/2 row is kept at zero)
-#extension GL_EXT_buffer_reference : require
-
-#if DASHI_F64
-#define REAL double
-#define CPLX dvec2
-#else
-#define REAL float
-#define CPLX vec2
-#endif
-#if DASHI_ACC64
-#define ACC double
-#else
-#define ACC float
-#endif
-
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer RBuf { REAL v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer CBuf { CPLX v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer ABuf { ACC v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 16) buffer UBuf { uint v[]; };
+#include "types.glsl"
 
 #define WG 256u
 layout(local_size_x = 256) in;

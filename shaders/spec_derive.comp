@@ -1,5 +1,6 @@
 #version 460
-// dst[o] = op_o(k) * src (backend.h dashi_spec_op), Nyquist modes zeroed.
+// dst[o] = op_o(k) * src (backend.h dashi_spec_op), Nyquist modes zeroed. For the fused nonlinear
+// products (vk_rows.c): only the ky < cols columns, and conjugated (conj = 1).
 #include "common.glsl"
 
 layout(push_constant, std430) uniform PC {
@@ -7,6 +8,8 @@ layout(push_constant, std430) uniform PC {
   uint ops; // 4 bits per output
   uint n;
   uint band; // > 0: modes with |kx| or |ky| > band are not written (backend.h fft_band_in)
+  uint cols; // > 0: modes with ky >= cols are not written
+  uint conj; // 1: write the complex conjugate
 } pc;
 
 void store(uint o, uint m, CPLX z) {
@@ -25,6 +28,7 @@ void main() {
   for (uint m = first_index(); m < COUNT; m += index_stride()) {
     Mode k = mode_at(m);
     if (pc.band > 0u && (uint(abs(k.kx)) > pc.band || uint(k.ky) > pc.band)) continue;
+    if (pc.cols > 0u && uint(k.ky) >= pc.cols) continue;
     bool nyq = is_nyquist(k);
     CPLX z = pc.src.v[m];
     REAL kx = REAL(k.kx), ky = REAL(k.ky);
@@ -45,6 +49,7 @@ void main() {
       default: fr = ik2; break;                              // psi
       }
       CPLX d = nyq ? CPLX(0) : CPLX(fr * z.x - fi * z.y, fr * z.y + fi * z.x);
+      if (pc.conj != 0u) d.y = -d.y;
       store(o, m, d);
     }
   }

@@ -93,6 +93,13 @@ struct dashi_backend_ops {
   int (*sync)(dashi_backend *b);
   /* optional (NULL: nothing to do): the solver finished a time step (-gpu_steps_per_submit) */
   int (*step_end)(dashi_backend *b);
+  /* optional (NULL: the solver calls the four ops): the nonlinear products in one op, out[0..nn)
+   * = fft_forward(nonlinear_pointwise(fft_inverse(spec_derive(w, ops)))) without nu_t_mean,
+   * ops = {U, V, DX, DY[, S11, S12[, LAP]]} as nonlinear_pointwise takes them; the spectral
+   * sd[0..nd) are scratch (overwritten); the band hints apply as to those ops */
+  int (*nonlinear_products)(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w,
+                            int nd, const dashi_spec_op *ops, dashi_field *const *sd, int nn,
+                            dashi_field *const *out);
 };
 
 struct dashi_backend {
@@ -100,7 +107,7 @@ struct dashi_backend {
   const dashi_grid *grid;
   const char *name; /* "cpu" / "vulkan" */
   bool single;      /* single precision */
-  char fft_library[128];
+  char fft_library[256];
   char devices[512]; /* device names (this rank) */
   void *impl;
   /* Band hints the solver sets around its transforms (0 = none; a backend may ignore them).

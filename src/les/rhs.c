@@ -44,13 +44,20 @@ static int band_in(const dashi_les *s, const dashi_field *w) {
   return s->band_limited && force_ok && own ? band_out(s) : 0;
 }
 
-/* the nonlinear products of state w, in spectral space (s->nl_spec); real u, v stay in rl[0..1] */
+/* the nonlinear products of state w, in spectral space (s->nl_spec); with nu_t_mean, real u, v
+ * stay in rl[0..1] (otherwise a backend's fused op may leave them unset) */
 static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
   int nd = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
   int nn = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 2 : 3) : 1;
   dashi_sgs_params sp = sgs_params(s);
   s->b->fft_band_in = band_in(s, w);
+  if (!nu_t_mean && ops->nonlinear_products) {
+    s->b->fft_band_out = band_out(s);
+    int rc = ops->nonlinear_products(s->b, &sp, w, nd, deriv_ops, s->sd, nn, s->nl_spec);
+    s->b->fft_band_in = s->b->fft_band_out = 0;
+    return rc;
+  }
   int rc = ops->spec_derive(s->b, w, nd, deriv_ops, s->sd);
   if (!rc) rc = ops->fft_inverse(s->b, nd, s->sd, s->rl);
   s->b->fft_band_in = 0;

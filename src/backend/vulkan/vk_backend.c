@@ -25,6 +25,7 @@ static void destroy(dashi_backend *b) {
     vk_buffer_destroy(c, &c->results);
     vk_buffer_destroy(c, &c->staging);
     vk_buffer_destroy(c, &c->dtab);
+    vk_buffer_destroy(c, &c->rows_tw);
     vk_pipelines_destroy(c);
     vk_context_destroy(c);
     free(c);
@@ -42,29 +43,19 @@ static int step_end_op(dashi_backend *b) {
   return vk_submit(c, false);
 }
 
-static const struct dashi_backend_ops vk_ops = {
-    .destroy = destroy,
-    .field_create = vk_field_create,
-    .field_destroy = vk_field_destroy,
-    .fft_forward = vk_fft_forward,
-    .fft_inverse = vk_fft_inverse,
-    .spec_derive = vk_spec_derive,
-    .nonlinear_pointwise = vk_nonlinear,
-    .spec_tendency = vk_spec_tendency,
-    .spec_lincomb = vk_spec_lincomb,
-    .spec_filter = vk_spec_filter,
-    .spec_dot = vk_spec_dot,
-    .spec_moments = vk_spec_moments,
-    .spec_shells = vk_spec_shells,
-    .real_maxabs = vk_real_maxabs,
-    .spec_ring_kick = vk_spec_ring_kick,
-    .spec_get = vk_spec_get,
-    .spec_put = vk_spec_put,
-    .real_get = vk_real_get,
-    .real_put = vk_real_put,
-    .sync = sync_op,
-    .step_end = step_end_op,
-};
+#define VK_OPS_COMMON                                                                              \
+  .destroy = destroy, .field_create = vk_field_create, .field_destroy = vk_field_destroy,          \
+  .fft_forward = vk_fft_forward, .fft_inverse = vk_fft_inverse, .spec_derive = vk_spec_derive,     \
+  .nonlinear_pointwise = vk_nonlinear, .spec_tendency = vk_spec_tendency,                          \
+  .spec_lincomb = vk_spec_lincomb, .spec_filter = vk_spec_filter, .spec_dot = vk_spec_dot,         \
+  .spec_moments = vk_spec_moments, .spec_shells = vk_spec_shells, .real_maxabs = vk_real_maxabs,   \
+  .spec_ring_kick = vk_spec_ring_kick, .spec_get = vk_spec_get, .spec_put = vk_spec_put,           \
+  .real_get = vk_real_get, .real_put = vk_real_put, .sync = sync_op, .step_end = step_end_op
+
+static const struct dashi_backend_ops vk_ops = {VK_OPS_COMMON};
+/* DASHI_VK_FFT=fused where the row pass can run (vk_rows.c) */
+static const struct dashi_backend_ops vk_ops_fused = {VK_OPS_COMMON,
+                                                      .nonlinear_products = vk_products};
 
 static void set_layout(vk_ctx *c) {
   const dashi_grid *g = c->g;
@@ -99,11 +90,25 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   DASHI_CALL(vk_buffer_create(c, field < VK_STAGING_BYTES ? field : VK_STAGING_BYTES, true,
                               &c->staging, "staging"));
   DASHI_CALL(vk_fft_init(c));
+  char rows[160] = "";
+  /* auto: the fused products where they measured faster on an H200 (docs/performance.md) */
+  bool want = (c->fft_zeropad & VK_FUSED) ||
+              ((c->fft_zeropad & VK_AUTO) && g->size == 1 && (c->f64 || g->N <= 1024));
+  if (want) {
+    bool ok;
+    char why[120];
+    DASHI_CALL(vk_rows_init(c, &ok, why, sizeof why));
+    if (ok) b->ops = &vk_ops_fused;
+    if (ok)
+      snprintf(rows, sizeof rows, "; nonlinear products fused (x passes + row kernel)");
+    else
+      snprintf(rows, sizeof rows, "; fused nonlinear products not available: %s: 2D plans", why);
+  }
   int v = vk_fft_version();
-  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s, %s)", v / 10000,
+  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s, %s%s)", v / 10000,
            v / 100 % 100, v % 100,
            g->size == 1 ? "2D R2C plans" : "1D plans, MPI_Alltoall transposes via host staging",
-           c->f64 ? "double" : "single", vk_fft_variant(c));
+           c->f64 ? "double" : "single", vk_fft_variant(c), rows);
   uint32_t dv = c->props.driverVersion;
   char drv[32];
   if (c->props.vendorID == 0x10DE) /* NVIDIA packs 10.8.8.6 bits */

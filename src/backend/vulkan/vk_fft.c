@@ -36,11 +36,11 @@ static void dashi_vkfft_props(VkPhysicalDevice d, VkPhysicalDeviceProperties *p)
 #include "vkFFT.h"
 #undef vkGetPhysicalDeviceProperties
 
-typedef enum { PLAN_FWD2D, PLAN_INV2D, PLAN_R2C1D, PLAN_C2R1D, PLAN_C2C1D } plan_kind;
+typedef enum { PLAN_FWD2D, PLAN_INV2D, PLAN_R2C1D, PLAN_C2R1D, PLAN_C2C1D, PLAN_XC2C } plan_kind;
 
 struct vk_plan {
   plan_kind kind;
-  int n, band; /* band > 0: zero-padded plan, modes |kx|, |ky| <= band only */
+  int n, band; /* band > 0: zero-padded plan, modes |kx|, |ky| <= band only (PLAN_XC2C: columns) */
   const vk_chunk *rc, *sc;
   VkFFTApplication app;
   uint64_t in_size, out_size, buf_size, temp_size;
@@ -48,8 +48,8 @@ struct vk_plan {
 };
 
 static const char *plan_name(plan_kind k) {
-  static const char *n[] = {"2D R2C forward", "2D C2R inverse", "1D R2C along y", "1D C2R along y",
-                            "1D C2C along x"};
+  static const char *n[] = {"2D R2C forward", "2D C2R inverse", "1D R2C along y",
+                            "1D C2R along y", "1D C2C along x", "x pass (C2C along x, ky columns)"};
   return n[k];
 }
 
@@ -64,27 +64,30 @@ int vk_fft_version(void) {
  *     pass runs only over the ky <= N/3 columns; the forward writes only those modes and its kx
  *     pass runs only over those columns (VkFFT frequencyZeroPadding); "x"/"y" restrict this to
  *     one axis; "zeropad" also lets spec_derive write the band only (zeropad_xy does not).
+ *   fused: one rank, the solver's nonlinear products in one op (vk_rows.c): x passes over the
+ *     band's columns (PLAN_XC2C) and one kernel for the y transforms and the products
+ *   auto (default): fused where it measured faster on an H200 (double precision at any N it fits,
+ *     single precision at N <= 1024), plain elsewhere
  *   DASHI_VK_FFT_TUNE=coalesced=B,threads=T,boost=R,bwboost=X  VkFFT's coalescedMemory,
  *     aimThreads, registerBoost, performBandwidthBoost (default: VkFFT's choice per device)
  *   DASHI_VK_FFT_SHARED_BYTES=B  test only: VkFFT plans as if the device had B bytes of shared
  *     memory (multi-pass kernels at small N) */
 static int parse_variant(vk_ctx *c) {
   const char *v = getenv("DASHI_VK_FFT");
-  if (!v || !*v) v = "plain"; /* until the zero-padded plans are measured faster on a GPU */
+  if (!v || !*v) v = "auto";
   static const struct {
     const char *name;
     unsigned bits;
-  } tab[] = {{"plain", 0},
-             {"zeropad", VK_ZP_X | VK_ZP_Y | VK_ZP_DERIVE},
-             {"zeropad_x", VK_ZP_X},
-             {"zeropad_y", VK_ZP_Y},
-             {"zeropad_xy", VK_ZP_X | VK_ZP_Y}};
+  } tab[] = {
+      {"auto", VK_AUTO},      {"plain", 0},           {"zeropad", VK_ZP_X | VK_ZP_Y | VK_ZP_DERIVE},
+      {"zeropad_x", VK_ZP_X}, {"zeropad_y", VK_ZP_Y}, {"zeropad_xy", VK_ZP_X | VK_ZP_Y},
+      {"fused", VK_FUSED}};
   size_t i = 0, nt = sizeof tab / sizeof tab[0];
   while (i < nt && strcmp(v, tab[i].name)) i++;
   if (i == nt)
     return dashi_err(DASHI_ERR_USAGE,
-                     "DASHI_VK_FFT=%s: expected plain, zeropad, zeropad_x, zeropad_y or "
-                     "zeropad_xy",
+                     "DASHI_VK_FFT=%s: expected auto, plain, fused, zeropad, zeropad_x, "
+                     "zeropad_y or zeropad_xy",
                      v);
   c->fft_zeropad = tab[i].bits;
   int len = snprintf(c->fft_variant, sizeof c->fft_variant, "%s", tab[i].name);
@@ -251,6 +254,18 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
       f.makeInversePlanOnly = 1;
       f.normalize = 1;
     }
+  } else if (kind == PLAN_XC2C) {
+    /* in place on the spectral chunk: the forward C2C along x (axis 1, stride N/2+1) of the
+     * columns ky = 0..band-1 of n neighbouring fields; the y axis is not transformed */
+    f.FFTdim = 2;
+    f.size[0] = (uint64_t)band;
+    f.size[1] = N;
+    f.omitDimension[0] = 1;
+    f.numberBatches = (uint64_t)n;
+    f.bufferStride[0] = H1, f.bufferStride[1] = N * H1, f.bufferStride[2] = sc->slot_bytes / cs;
+    p->buf_size = sc->b.size;
+    f.buffer = (VkBuffer *)&sc->b.buf;
+    f.makeForwardPlanOnly = 1;
   } else {
     f.FFTdim = 1;
     f.numberBatches = (uint64_t)g->nky;
@@ -274,7 +289,7 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
         (int)r);
   }
   VkFFTPlan *fp = p->app.localFFTPlan ? p->app.localFFTPlan : p->app.localFFTPlan_inverse;
-  if (band > 0) {
+  if (band > 0 && kind != PLAN_XC2C) {
     /* VkFFT 1.2.26's zero padding is wrong when an axis takes several passes (found with
      * DASHI_VK_FFT_SHARED_BYTES on lavapipe: relative errors O(1)): such sizes use the plain
      * plans, and spec_derive then writes every mode (vk_fft_band_usable) */
@@ -483,6 +498,18 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
     DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, 0, r->chunk, NULL, &pl));
     if (f) DASHI_CALL(vk_copy(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
     DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
+  }
+  return 0;
+}
+
+int vk_fft_xpass(vk_ctx *c, int n, dashi_field *const *f, uint32_t cols) {
+  for (int i = 0; i < n;) {
+    int len = run_length(c, n, f, f, i);
+    const vk_field *s = VKF(f[i]);
+    vk_plan *p;
+    DASHI_CALL(get_plan(c, PLAN_XC2C, len, (int)cols, NULL, s->chunk, &p));
+    DASHI_CALL(launch(c, p, -1, s->offset, 0, 0));
+    i += len;
   }
   return 0;
 }

@@ -58,6 +58,7 @@ typedef enum {
   PIPE_CARRIER_ANNIHILATE,
   PIPE_CARRIER_FINING,
   PIPE_CARRIER_P95,
+  PIPE_ROWS, /* the fused row pass (vk_rows.c): its own specialization, created on first use */
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -152,6 +153,7 @@ typedef struct {
   vk_buffer work_k;     /* several ranks: ky-rows [f][a][x] */
   vk_buffer send, recv; /* several ranks: host-visible transpose buffers */
   vk_buffer dtab;       /* exp dealiasing table (created on first use) */
+  vk_buffer rows_tw;    /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -254,6 +256,8 @@ int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride
 #define VK_ZP_X      1u
 #define VK_ZP_Y      2u
 #define VK_ZP_DERIVE 4u
+#define VK_FUSED     8u  /* the fused nonlinear products (vk_rows.c) */
+#define VK_AUTO      16u /* DASHI_VK_FFT=auto: VK_FUSED where it measured faster, else plain */
 int vk_fft_init(vk_ctx *c);
 int vk_fft_version(void);                    /* VkFFTGetVersion(): 10226 = 1.2.26 */
 const char *vk_fft_variant(const vk_ctx *c); /* DASHI_VK_FFT[_TUNE, _SHARED_BYTES] in effect */
@@ -262,6 +266,9 @@ int vk_fft_band_usable(vk_ctx *c, int hint, const vk_chunk *spec);
 void vk_fft_destroy(vk_ctx *c);
 int vk_fft_forward(dashi_backend *b, int n, dashi_field *const *real, dashi_field *const *spec);
 int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_field *const *real);
+/* in place on n spectral fields: the forward C2C along x of the columns ky < cols (the x pass of
+ * the fused products, vk_rows.c) */
+int vk_fft_xpass(vk_ctx *c, int n, dashi_field *const *f, uint32_t cols);
 /* one transform of one field repeated `reps` times, timed on the GPU (benchmarks); ms each */
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
 
@@ -270,6 +277,17 @@ int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps
 int vk_flush_pending(vk_ctx *c);
 int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
                    dashi_field *const *dst);
+/* spec_derive's dispatches: band > 0 skips the modes outside |kx|, |ky| <= band, cols > 0 the
+ * columns ky >= cols; conj writes the complex conjugates */
+int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_op *ops,
+                     dashi_field *const *dst, uint32_t band, uint32_t cols, bool conj);
+
+/* ---- vk_rows.c: the fused nonlinear products (one rank, DASHI_VK_FFT=fused / auto) ---- */
+/* decides whether the fused pass can run here (*ok), makes its table and pipeline; `why`
+ * receives the reason when it cannot */
+int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
+int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
+                const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,
                  dashi_field *const *out, double *nu_t_mean);
 int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *p, const dashi_field *w,

@@ -48,6 +48,26 @@ static uint32_t dealias_kind(const dashi_dealias *d) {
   return d->kind == DASHI_DEALIAS_NONE ? 0u : d->kind == DASHI_DEALIAS_TWOTHIRDS ? 1u : 2u;
 }
 
+int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_op *ops,
+                     dashi_field *const *dst, uint32_t band, uint32_t cols, bool conj) {
+  for (int i = 0; i < n; i += 7) {
+    int k = n - i < 7 ? n - i : 7;
+    vk_pc p;
+    uint32_t packed = 0;
+    pc_init(&p, c);
+    pc_addr(&p, addr_of(src));
+    for (int o = 0; o < 7; o++) pc_addr(&p, addr_of(dst[i + (o < k ? o : 0)]));
+    for (int o = 0; o < k; o++) packed |= (uint32_t)ops[i + o] << (4 * o);
+    pc_u32(&p, packed);
+    pc_u32(&p, (uint32_t)k);
+    pc_u32(&p, band);
+    pc_u32(&p, cols);
+    pc_u32(&p, conj);
+    DASHI_CALL(vk_dispatch(c, PIPE_SPEC_DERIVE, &p, c->lay.count));
+  }
+  return 0;
+}
+
 int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
                    dashi_field *const *dst) {
   vk_ctx *c = VKX(b);
@@ -61,20 +81,7 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
     DASHI_CALL(band < 0 ? -band : 0);
     skip = (uint32_t)band;
   }
-  for (int i = 0; i < n; i += 7) {
-    int k = n - i < 7 ? n - i : 7;
-    vk_pc p;
-    uint32_t packed = 0;
-    pc_init(&p, c);
-    pc_addr(&p, addr_of(src));
-    for (int o = 0; o < 7; o++) pc_addr(&p, addr_of(dst[i + (o < k ? o : 0)]));
-    for (int o = 0; o < k; o++) packed |= (uint32_t)ops[i + o] << (4 * o);
-    pc_u32(&p, packed);
-    pc_u32(&p, (uint32_t)k);
-    pc_u32(&p, skip);
-    DASHI_CALL(vk_dispatch(c, PIPE_SPEC_DERIVE, &p, c->lay.count));
-  }
-  return 0;
+  return vk_derive_record(c, src, n, ops, dst, skip, 0, false);
 }
 
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *const *in,

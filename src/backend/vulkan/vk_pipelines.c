@@ -19,6 +19,7 @@ static const struct {
   const char *name;
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
+  bool rows;      /* the fused row pass: its own specialization, created on first use */
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
     [PIPE_NONLINEAR] = {"nonlinear", true},
@@ -44,6 +45,7 @@ static const struct {
     [PIPE_CARRIER_ANNIHILATE] = {"carrier_annihilate", false, true},
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
+    [PIPE_ROWS] = {"rows_fused", false, false, true},
 };
 
 void pc_init(vk_pc *p, const vk_ctx *c) {
@@ -82,16 +84,26 @@ static const dashi_spv_blob *find_blob(const char *name) {
   return NULL;
 }
 
-/* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl) */
+/* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
+ * row pass (rows_fused.comp) takes N, N/2, its radix-4 stage count, a radix-2 flag and its
+ * workgroup size N/8 instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[7] = {
       l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
+  uint32_t nsc = 7;
+  if (shaders[i].rows) {
+    uint32_t mh = l->N / 2, lg = 0;
+    while ((1u << lg) < mh) lg++;
+    uint32_t rs[5] = {l->N, mh, lg / 2, lg % 2, mh / 4};
+    memcpy(sc, rs, sizeof rs);
+    nsc = 5;
+  }
   VkSpecializationMapEntry me[7];
-  for (uint32_t k = 0; k < 7; k++)
+  for (uint32_t k = 0; k < nsc; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
   VkSpecializationInfo si = {
-      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
+      .mapEntryCount = nsc, .pMapEntries = me, .dataSize = 4 * nsc, .pData = sc};
   char name[64];
   const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
   if (shaders[i].lazy && !c->f64)
@@ -138,7 +150,7 @@ int vk_pipelines_create(vk_ctx *c) {
   VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
   if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
   for (int i = 0; i < PIPE_COUNT; i++)
-    if (!shaders[i].lazy) DASHI_CALL(make_pipeline(c, i));
+    if (!shaders[i].lazy && !shaders[i].rows) DASHI_CALL(make_pipeline(c, i));
   return 0;
 }
 

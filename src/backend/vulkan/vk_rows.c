@@ -1,0 +1,118 @@
+/* The nonlinear products on one rank in one op (backend.h nonlinear_products; docs/vulkan.md
+ * "Fused nonlinear products"), DASHI_VK_FFT=fused (and `auto` where it measured faster).
+ *
+ * The composition the solver otherwise calls op by op - spec_derive, 2D inverse transforms of
+ * 4/6/7 fields, nonlinear_pointwise, 2D forward transforms of 1/2/3 fields - writes and reads every
+ * real field, and transforms every column along x although, under the 2/3 band hint K, only the
+ * columns ky <= K are non-zero (inverse) or read (forward). Here:
+ *   1. spec_derive writes the conjugated derivatives, only in the columns ky < c_in (c_in = K+1
+ *      rounded up to 16 under the hint, else N/2);
+ *   2. VkFFT's forward C2C along x of those columns, in place: the conjugate of the inverse
+ *      x transform (only forward launches; see vk_fft.c on inverse launches at offsets);
+ *   3. rows_fused.comp, one workgroup per physical row: the C2R transforms along y, the products,
+ *      and the R2C transforms along y of the products into the columns ky <= K of the outputs,
+ *      with no real field in memory (N/2 complex values in shared memory, N/8 threads per row);
+ *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
+ * The result is the composition's to round-off (test_vk_parity with DASHI_VK_FFT=fused). Where the
+ * row kernel does not fit the device, the backend runs the composition and says so in
+ * fft_library. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dashi/error.h"
+#include "vk_internal.h"
+
+int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
+  const dashi_grid *g = c->g;
+  const VkPhysicalDeviceLimits *lim = &c->props.limits;
+  uint64_t mh = (uint64_t)g->N / 2, threads = mh / 4, shared = mh * 2 * c->rsize;
+  *ok = false;
+  if (g->size != 1) return snprintf(why, whylen, "one rank only (%d ranks)", g->size), 0;
+  if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
+  if (shared > lim->maxComputeSharedMemorySize)
+    return snprintf(why, whylen, "a row needs %llu bytes of shared memory, the device has %u",
+                    (unsigned long long)shared, lim->maxComputeSharedMemorySize),
+           0;
+  if (threads > lim->maxComputeWorkGroupSize[0] || threads > lim->maxComputeWorkGroupInvocations)
+    return snprintf(why, whylen, "a row needs %llu threads per workgroup, the device allows %u",
+                    (unsigned long long)threads, lim->maxComputeWorkGroupInvocations),
+           0;
+  /* twiddles exp(-2 pi i e/N), computed in double */
+  uint64_t n = (uint64_t)g->N;
+  size_t bytes = (size_t)(2 * n * c->rsize);
+  void *host = malloc(bytes);
+  if (!host) return dashi_err(DASHI_ERR_IO, "out of memory (twiddle table, N=%d)", g->N);
+  for (uint64_t e = 0; e < n; e++) {
+    double a = 2.0 * M_PI * (double)e / (double)n, re = cos(a), im = -sin(a);
+    if (c->f64)
+      ((double *)host)[2 * e] = re, ((double *)host)[2 * e + 1] = im;
+    else
+      ((float *)host)[2 * e] = (float)re, ((float *)host)[2 * e + 1] = (float)im;
+  }
+  int rc = vk_buffer_create(c, bytes, false, &c->rows_tw, "fused row pass twiddles");
+  if (!rc) rc = vk_upload(c, c->rows_tw.buf, 0, bytes, host);
+  free(host);
+  DASHI_CALL(rc);
+  DASHI_CALL(vk_pipeline_ensure(c, PIPE_ROWS));
+  *ok = true;
+  return 0;
+}
+
+static const dashi_spec_op want_ops[7] = {DASHI_OP_U,   DASHI_OP_V,   DASHI_OP_DX, DASHI_OP_DY,
+                                          DASHI_OP_S11, DASHI_OP_S12, DASHI_OP_LAP};
+
+static uint32_t columns(uint32_t k, uint32_t mh) {
+  uint32_t n = (k + 1 + 15) / 16 * 16;
+  return n < mh ? n : mh;
+}
+
+/* the row kernel (rows_fused.comp) from the x-transformed inputs sd to the mixed outputs */
+static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *const *sd, int nd,
+                         dashi_field *const *out, int nn, uint32_t kin, uint32_t kout, bool bout) {
+  const dashi_grid *g = c->g;
+  bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
+  vk_pc p;
+  pc_init(&p, c);
+  for (int i = 0; i < 7; i++) pc_addr(&p, i < nd ? VKF(sd[i])->addr : 0);
+  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? VKF(out[i])->addr : 0);
+  pc_addr(&p, c->rows_tw.addr);
+  pc_real(&p, 2.0 * sp->smag);
+  pc_real(&p, 1.0 / ((double)g->N * g->N));
+  pc_u32(&p, (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u));
+  pc_u32(&p, kin);
+  pc_u32(&p, kout);
+  return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->N);
+}
+
+int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
+                const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out) {
+  vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
+  const dashi_grid *g = c->g;
+  bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
+  int want_nd = sgs ? (lap ? 7 : 6) : 4, want_nn = sgs ? (lap ? 2 : 3) : 1;
+  bool same = nd == want_nd && nn == want_nn;
+  for (int i = 0; same && i < nd; i++) same = ops[i] == want_ops[i];
+  if (!same)
+    return dashi_err(DASHI_ERR_USAGE,
+                     "nonlinear_products: expected the %d derivative fields of "
+                     "nonlinear_pointwise and %d products",
+                     want_nd, want_nn);
+  uint32_t mh = (uint32_t)g->N / 2;
+  bool bin = b->fft_band_in > 0 && 3 * b->fft_band_in <= g->N;
+  bool bout = b->fft_band_out > 0 && 3 * b->fft_band_out <= g->N;
+  uint32_t kin = bin ? (uint32_t)b->fft_band_in : mh - 1;
+  uint32_t kout = bout ? (uint32_t)b->fft_band_out : mh - 1;
+  uint32_t cin = columns(kin, mh), cout = columns(kout, mh);
+  DASHI_CALL(vk_derive_record(c, w, nd, ops, sd, 0, cin, true));
+  DASHI_CALL(vk_fft_xpass(c, nd, sd, cin));
+  DASHI_CALL(rows_dispatch(c, sp, sd, nd, out, nn, kin, kout, bout));
+  DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
+  if (!bout)
+    for (int i = 0; i < nn; i++) {
+      const vk_field *o = VKF(out[i]);
+      DASHI_CALL(vk_zero_nyquist(c, o->addr, 1, o->chunk->slot_bytes));
+    }
+  return 0;
+}
