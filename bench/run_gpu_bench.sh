@@ -124,6 +124,9 @@ want fused && for np in "256 single" "1024 single" "2048 single" "4096 single" "
       2>>"$out/bench_err.txt" || echo "{\"N\": $N, \"precision\": \"$prec\", \"fft_variant\": \"$v\", \"error\": \"exit $?\"}" >>"$out/fused.jsonl"
   done
 done
+want fused && for N in 4096 8192; do # VkFFT's coalescedMemory for the x passes
+  DASHI_VK_FFT=fused DASHI_VK_FFT_TUNE=coalesced=64 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/fused.jsonl" 2>>"$out/bench_err.txt"
+done
 want fused && for N in 4096 8192; do
   DASHI_VK_FFT=${DASHI_BENCH_PROFILE_VARIANT:-fused} DASHI_VK_PROFILE=1 timeout 150 dashi-vkbench "$N" single "$(steps_for "$N")" "$dev" >>"$out/fused_profile.jsonl" 2>>"$out/bench_err.txt"
 done

@@ -257,7 +257,7 @@ int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride
 #define VK_ZP_Y      2u
 #define VK_ZP_DERIVE 4u
 #define VK_FUSED     8u  /* the fused nonlinear products (vk_rows.c) */
-#define VK_AUTO      16u /* DASHI_VK_FFT=auto: VK_FUSED where it measured faster, else plain */
+#define VK_AUTO      16u /* DASHI_VK_FFT=auto (default): VK_FUSED on one rank where it fits */
 int vk_fft_init(vk_ctx *c);
 int vk_fft_version(void);                    /* VkFFTGetVersion(): 10226 = 1.2.26 */
 const char *vk_fft_variant(const vk_ctx *c); /* DASHI_VK_FFT[_TUNE, _SHARED_BYTES] in effect */

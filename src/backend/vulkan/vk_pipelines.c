@@ -85,8 +85,8 @@ static const dashi_spv_blob *find_blob(const char *name) {
 }
 
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * row pass (rows_fused.comp) takes N, N/2, its radix-4 stage count, a radix-2 flag and its
- * workgroup size N/8 instead */
+ * row pass (rows_fused.comp) takes N, N/2, its radix-4 stage count, a radix-2 flag, its
+ * workgroup size N/8 and its twiddle table size instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[7] = {
@@ -95,9 +95,9 @@ static int make_pipeline(vk_ctx *c, int i) {
   if (shaders[i].rows) {
     uint32_t mh = l->N / 2, lg = 0;
     while ((1u << lg) < mh) lg++;
-    uint32_t rs[5] = {l->N, mh, lg / 2, lg % 2, mh / 4};
+    uint32_t rs[6] = {l->N, mh, lg / 2, lg % 2, mh / 4, l->N / 64 ? l->N / 64 : 1};
     memcpy(sc, rs, sizeof rs);
-    nsc = 5;
+    nsc = 6;
   }
   VkSpecializationMapEntry me[7];
   for (uint32_t k = 0; k < nsc; k++)
