@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# one-off tuning sweep of the fused row kernel (results kept in bench/results)
-out=$1; dev=0
+# Tuning sweep of the fused nonlinear products on a GPU host (docs/vulkan.md): plain against fused,
+# VkFFT's coalescing for the x passes, a profile, sizes 256..8192, and parity on the device.
+#   (GPU host, repository root, .gpubundle as in run_gpu_bench.sh)  bench/fused_sweep.sh OUTDIR
+# The 2026-11-21 run (bench/results/vulkan_h200_fused_sweep_2026-11-21.jsonl) also compared kernel
+# options that were then fixed in rows_fused.comp (shared twiddle tables on, padding off).
+out=${1:-fused-sweep}; dev=0
+mkdir -p "$out"
 run() { # N prec steps env...
   local N=$1 prec=$2 st=$3; shift 3
   env "$@" timeout 120 dashi-vkbench "$N" "$prec" "$st" "$dev" 2>>"$out/err.txt" | sed "s/^{/{\"env\": \"$*\", /" >>"$out/sweep.jsonl"
@@ -8,7 +13,7 @@ run() { # N prec steps env...
 for N in 4096 8192; do
   st=$([ $N = 4096 ] && echo 200 || echo 60)
   run $N single $st DASHI_VK_FFT=plain
-  for o in 0 1 2 3; do run $N single $st DASHI_VK_FFT=fused DASHI_VK_ROWS_OPT=$o; done
+  run $N single $st DASHI_VK_FFT=fused
   run $N single $st DASHI_VK_FFT=fused DASHI_VK_FFT_TUNE=coalesced=64
   run $N single $st DASHI_VK_FFT=fused DASHI_VK_FFT_TUNE=coalesced=128
   DASHI_VK_FFT=fused DASHI_VK_PROFILE=1 run $N single $st DASHI_VK_FFT=fused DASHI_VK_PROFILE=1
