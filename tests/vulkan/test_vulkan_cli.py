@@ -18,6 +18,7 @@ import pytest
 
 DEVICE = 5  # DASHI_ERR_DEVICE
 NUMERICS = 4
+USAGE = 2
 
 
 def _env(extra=None):
@@ -167,6 +168,17 @@ def test_validate_fails_beyond_tolerance(tmp_path):
     p = dashi("-N", 32, "-validate_steps", 2, "-validate_tol", 1e-30, cmd="validate")
     assert p.returncode == NUMERICS, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     assert "beyond tolerance" in p.stderr and "FAIL" in p.stdout
+
+
+def test_validate_refuses_a_run_beyond_the_cfl_limit(tmp_path):
+    # dt = 1 at N = 32 puts the initial CFL far above -cfl_max: a usage error before any step,
+    # with the remedy named (at N = 4096 the default dt used to end in NaN on both backends)
+    p = dashi("-N", 32, "-validate_steps", 2, "-dt", 1, cmd="validate")
+    assert p.returncode == USAGE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "exceeds -cfl_max" in p.stderr and "lower -dt" in p.stderr, p.stderr
+    assert "after 2 steps" not in p.stdout
+    p = dashi("-N", 32, "-validate_steps", 0, "-dt", 1, cmd="validate")
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
 
 
 def test_info_lists_devices():
