@@ -124,6 +124,11 @@ typedef struct {
   int fftw_flags;       /* FFTW planner flags for the CPU backend */
   int vk_device;        /* -1 = node-local rank modulo device count */
   int steps_per_submit; /* Vulkan: submit after every k time steps (0 = automatic) */
+  /* Vulkan: the node-local rank of the automatic device choice is taken in *place (NULL: the
+   * grid's communicator; the proxy's backends sit on one-rank grids), and device errors name
+   * the option `opt` (NULL: "-backend") */
+  const MPI_Comm *place;
+  const char *opt;
 } dashi_backend_config;
 
 int dashi_backend_create(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backend **b);

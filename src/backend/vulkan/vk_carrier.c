@@ -92,40 +92,6 @@ static int fill_zero(vk_ctx *c, const vk_buffer *b, VkDeviceSize off, VkDeviceSi
   return vk_count(c, PROF_FILL);
 }
 
-/* the device auto_device of vk_context.c would choose for node-local rank lr of comm (the
- * decoder's own grid is MPI_COMM_SELF, where every rank is local rank 0) */
-static int auto_device(MPI_Comm comm, int *dev) {
-  MPI_Comm node;
-  int lr;
-  DASHI_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-  MPI_Comm_rank(node, &lr);
-  MPI_Comm_free(&node);
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .pApplicationName = "dashi",
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                             .pApplicationInfo = &app};
-  VkInstance inst;
-  if (vkCreateInstance(&ci, NULL, &inst) != VK_SUCCESS) {
-    *dev = -1; /* the backend reports the missing driver */
-    return 0;
-  }
-  uint32_t cnt = 0;
-  vkEnumeratePhysicalDevices(inst, &cnt, NULL);
-  VkPhysicalDevice *pd = calloc(cnt ? cnt : 1, sizeof *pd);
-  vkEnumeratePhysicalDevices(inst, &cnt, pd);
-  int gpus[64], ng = 0;
-  for (uint32_t i = 0; i < cnt && ng < 64; i++) {
-    VkPhysicalDeviceProperties p;
-    vkGetPhysicalDeviceProperties(pd[i], &p);
-    if (p.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) gpus[ng++] = (int)i;
-  }
-  *dev = ng ? gpus[lr % ng] : cnt ? lr % (int)cnt : -1;
-  free(pd);
-  vkDestroyInstance(inst, NULL);
-  return 0;
-}
-
 void dashi_vk_decoder_destroy(dashi_vk_decoder *d) {
   if (!d) return;
   if (d->b) {
@@ -151,8 +117,12 @@ static int create_body(dashi_vk_decoder *d, MPI_Comm comm, int vk_device) {
   const int n = d->n, m = d->m;
   const size_t cells = d->cells;
   DASHI_CALL(dashi_grid_create(MPI_COMM_SELF, n, &d->g));
-  if (vk_device < 0) DASHI_CALL(auto_device(comm, &vk_device));
-  dashi_backend_config bc = {.name = "vulkan", .single = false, .vk_device = vk_device};
+  /* the device of this rank's node-local rank in comm (the decoder's grid is one rank) */
+  dashi_backend_config bc = {.name = "vulkan",
+                             .single = false,
+                             .vk_device = vk_device,
+                             .place = &comm,
+                             .opt = "-proxy_backend"};
   int rc = dashi_backend_create(&d->g, &bc, &d->b);
   if (rc) {
     char msg[1024];

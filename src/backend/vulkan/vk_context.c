@@ -63,7 +63,7 @@ int vk_no_device(const char *opt, int rank, const char *why) {
                    opt, rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "", opt);
 }
 
-static VkResult make_instance(VkInstance *inst) {
+VkResult vk_make_instance(VkInstance *inst) {
   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                            .pApplicationName = "dashi",
                            .apiVersion = VK_API_VERSION_1_2};
@@ -90,7 +90,7 @@ static const char *type_name(VkPhysicalDeviceType t) {
 int dashi_vulkan_list_devices(char *buf, size_t n) {
   VkInstance inst;
   buf[0] = 0;
-  VkResult r = make_instance(&inst);
+  VkResult r = vk_make_instance(&inst);
   if (r != VK_SUCCESS) {
     snprintf(buf, n, "none (vkCreateInstance: %s)", vk_result_name(r));
     return DASHI_ERR_DEVICE;
@@ -115,7 +115,7 @@ int dashi_vulkan_list_devices(char *buf, size_t n) {
   return cnt ? 0 : DASHI_ERR_DEVICE;
 }
 
-static int node_local_rank(MPI_Comm comm, int *lr) {
+int vk_node_local_rank(MPI_Comm comm, int *lr) {
   MPI_Comm node;
   DASHI_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
   MPI_Comm_rank(node, lr);
@@ -123,44 +123,46 @@ static int node_local_rank(MPI_Comm comm, int *lr) {
   return 0;
 }
 
-/* node-local rank modulo the number of GPUs; CPU implementations (lavapipe) only where the node
- * has no GPU at all */
-static int auto_device(VkPhysicalDevice *pd, uint32_t cnt, int local_rank) {
+int vk_pick(VkInstance inst, const char *opt, int rank, int vk_device, int local_rank,
+            VkPhysicalDevice *phys, int *index, int *count) {
+  uint32_t cnt = 0;
+  vkEnumeratePhysicalDevices(inst, &cnt, NULL);
+  *count = (int)cnt;
+  if (!cnt) return vk_no_device(opt, rank, "vkEnumeratePhysicalDevices found none");
+  if (vk_device >= (int)cnt)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "%s vulkan: -vk_device %d: rank %d sees only %u Vulkan device(s) (0..%u; "
+                     "'dashi info' lists them)",
+                     opt, vk_device, rank, cnt, cnt - 1);
+  VkPhysicalDevice *pd = calloc(cnt, sizeof *pd);
+  vkEnumeratePhysicalDevices(inst, &cnt, pd);
   int gpus[64], ng = 0;
   for (uint32_t i = 0; i < cnt && ng < 64; i++) {
     VkPhysicalDeviceProperties p;
     vkGetPhysicalDeviceProperties(pd[i], &p);
     if (p.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) gpus[ng++] = (int)i;
   }
-  return ng ? gpus[local_rank % ng] : local_rank % (int)cnt;
+  *index = vk_device >= 0 ? vk_device : ng ? gpus[local_rank % ng] : local_rank % (int)cnt;
+  *phys = pd[*index];
+  free(pd);
+  return 0;
 }
 
 static int pick_device(vk_ctx *c, const dashi_backend_config *cfg) {
-  int lr;
-  DASHI_CALL(node_local_rank(c->g->comm, &lr));
-  VkResult r = make_instance(&c->inst);
+  const char *opt = cfg->opt ? cfg->opt : "-backend";
+  MPI_Comm place = cfg->place ? *cfg->place : c->g->comm;
+  int lr, rank;
+  MPI_Comm_rank(place, &rank);
+  DASHI_CALL(vk_node_local_rank(place, &lr));
+  VkResult r = vk_make_instance(&c->inst);
   if (r != VK_SUCCESS) {
     char why[128];
     snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(r));
     c->inst = VK_NULL_HANDLE;
-    return vk_no_device("-backend", c->g->rank, why);
+    return vk_no_device(opt, rank, why);
   }
-  uint32_t cnt = 0;
-  vkEnumeratePhysicalDevices(c->inst, &cnt, NULL);
-  if (!cnt) return vk_no_device("-backend", c->g->rank, "vkEnumeratePhysicalDevices found none");
-  VkPhysicalDevice *pd = calloc(cnt, sizeof *pd);
-  vkEnumeratePhysicalDevices(c->inst, &cnt, pd);
-  c->device_count = (int)cnt;
-  if (cfg->vk_device >= (int)cnt) {
-    free(pd);
-    return dashi_err(DASHI_ERR_DEVICE,
-                     "-vk_device %d: rank %d sees only %u Vulkan device(s) (0..%u; 'dashi info' "
-                     "lists them)",
-                     cfg->vk_device, c->g->rank, cnt, cnt - 1);
-  }
-  c->device_index = cfg->vk_device >= 0 ? cfg->vk_device : auto_device(pd, cnt, lr);
-  c->phys = pd[c->device_index];
-  free(pd);
+  DASHI_CALL(vk_pick(c->inst, opt, rank, cfg->vk_device, lr, &c->phys, &c->device_index,
+                     &c->device_count));
   vkGetPhysicalDeviceProperties(c->phys, &c->props);
   vkGetPhysicalDeviceMemoryProperties(c->phys, &c->memprops);
   snprintf(c->device_name, sizeof c->device_name, "%s", c->props.deviceName);

@@ -193,6 +193,13 @@ int vk_fail(vk_ctx *c, const char *stage, VkResult r);
  * driver files and the remedy named */
 int vk_no_device(const char *opt, int rank, const char *why);
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg);
+/* the one device choice of every Vulkan user (backend, proxy rollout and decode): device vk_device
+ * of inst, or (vk_device < 0) the node-local rank modulo the number of GPUs, CPU implementations
+ * (lavapipe) only on a node without a GPU; errors name `opt` and the rank */
+int vk_pick(VkInstance inst, const char *opt, int rank, int vk_device, int local_rank,
+            VkPhysicalDevice *phys, int *index, int *count);
+int vk_node_local_rank(MPI_Comm comm, int *lr);
+VkResult vk_make_instance(VkInstance *inst);
 void vk_context_destroy(vk_ctx *c);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
 void vk_buffer_destroy(vk_ctx *c, vk_buffer *b);

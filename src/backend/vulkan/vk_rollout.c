@@ -31,63 +31,34 @@ struct dashi_vk_rollout {
   uint32_t done;              /* steps recorded since the last upload */
 };
 
-/* the device this rank takes (vk_device, or local_rank modulo the GPU count; CPU devices only on
- * a node without GPUs, as the Vulkan backend chooses), checked for shaderFloat64 */
-static int choose(int rank, int vk_device, int local_rank, int *index) {
-  VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                           .pApplicationName = "dashi",
-                           .apiVersion = VK_API_VERSION_1_2};
-  VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                             .pApplicationInfo = &app};
+/* before anything starts: the device this rank would take (vk_picks's rule; with the automatic
+ * choice, that of node-local rank 0 - the common case, all alike: dashi_vk_rollout_create's own
+ * backend checks the rank's device again) exists and has shaderFloat64 */
+int dashi_vk_proxy_probe(int rank, int vk_device) {
   VkInstance inst;
-  VkResult vr = vkCreateInstance(&ci, NULL, &inst);
+  VkResult vr = vk_make_instance(&inst);
   if (vr != VK_SUCCESS) {
     char why[128];
     snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(vr));
     return vk_no_device("-proxy_backend", rank, why);
   }
-  uint32_t cnt = 0;
-  vkEnumeratePhysicalDevices(inst, &cnt, NULL);
-  VkPhysicalDevice *pd = calloc(cnt ? cnt : 1, sizeof *pd);
-  vkEnumeratePhysicalDevices(inst, &cnt, pd);
-  int rc = 0;
-  if (!cnt) {
-    rc = vk_no_device("-proxy_backend", rank, "vkEnumeratePhysicalDevices found none");
-  } else if (vk_device >= (int)cnt) {
-    rc = dashi_err(DASHI_ERR_DEVICE,
-                   "-proxy_backend vulkan: -vk_device %d: rank %d sees only %u Vulkan device(s) "
-                   "(0..%u; 'dashi info' lists them)",
-                   vk_device, rank, cnt, cnt - 1);
-  } else {
-    int gpus[64], ng = 0;
-    for (uint32_t i = 0; i < cnt && ng < 64; i++) {
-      VkPhysicalDeviceProperties p;
-      vkGetPhysicalDeviceProperties(pd[i], &p);
-      if (p.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU) gpus[ng++] = (int)i;
-    }
-    int k = vk_device >= 0 ? vk_device : ng ? gpus[local_rank % ng] : local_rank % (int)cnt;
+  VkPhysicalDevice pd;
+  int k, cnt;
+  int rc = vk_pick(inst, "-proxy_backend", rank, vk_device, 0, &pd, &k, &cnt);
+  if (!rc) {
     VkPhysicalDeviceProperties p;
     VkPhysicalDeviceFeatures f;
-    vkGetPhysicalDeviceProperties(pd[k], &p);
-    vkGetPhysicalDeviceFeatures(pd[k], &f);
+    vkGetPhysicalDeviceProperties(pd, &p);
+    vkGetPhysicalDeviceFeatures(pd, &f);
     if (!f.shaderFloat64)
       rc = dashi_err(DASHI_ERR_DEVICE,
                      "-proxy_backend vulkan: Vulkan device %d '%s' (rank %d) has no shaderFloat64; "
                      "the GPU rollout is double precision only: choose a device with fp64 "
                      "(-vk_device, 'dashi info' lists them) or run with -proxy_backend cpu",
                      k, p.deviceName, rank);
-    *index = k;
   }
-  free(pd);
   vkDestroyInstance(inst, NULL);
   return rc;
-}
-
-int dashi_vk_proxy_probe(int rank, int vk_device) {
-  int index;
-  /* automatic choice (vk_device < 0): checks the device of local rank 0 (the common case: all
-   * alike); dashi_vk_rollout_create checks the rank's own */
-  return choose(rank, vk_device, 0, &index);
 }
 
 static int setup(dashi_vk_rollout *r, const double *A) {
@@ -156,21 +127,19 @@ int dashi_vk_rollout_create_on(dashi_backend *b, int m, int D, const double *A,
 int dashi_vk_rollout_create(MPI_Comm comm, int vk_device, int m, int D, const double *A,
                             dashi_vk_rollout **out) {
   *out = NULL;
-  int rank, lr;
+  int rank;
   MPI_Comm_rank(comm, &rank);
-  MPI_Comm node;
-  DASHI_MPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-  MPI_Comm_rank(node, &lr);
-  MPI_Comm_free(&node);
   if (m < 1 || D < 1)
     return dashi_err(DASHI_ERR_USAGE, "GPU rollout of %d member(s) of dimension %d", m, D);
-  int index = -1;
-  DASHI_CALL(choose(rank, vk_device, lr, &index));
   dashi_vk_rollout *r = calloc(1, sizeof *r);
   r->m = m, r->D = D, r->own = true;
   int rc = dashi_grid_create(MPI_COMM_SELF, 8, &r->g);
-  dashi_backend_config bc = {
-      .name = "vulkan", .single = false, .fftw_flags = 0, .vk_device = index};
+  /* the device of this rank's node-local rank in comm (the grid is one rank) */
+  dashi_backend_config bc = {.name = "vulkan",
+                             .single = false,
+                             .vk_device = vk_device,
+                             .place = &comm,
+                             .opt = "-proxy_backend"};
   if (!rc) rc = dashi_backend_create(&r->g, &bc, &r->b);
   if (rc) {
     char msg[2048];
