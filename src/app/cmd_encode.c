@@ -2,7 +2,6 @@
  * read by slab, transformed on the command's ranks and encoded in distributed spectral space, the
  * same encoder the LES group runs in situ. */
 #include <cJSON.h>
-#include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +14,9 @@
 
 typedef struct {
   dashi_truth_reader *tr;
-  dashi_grid g;
-  dashi_backend *b;
-  dashi_field *real, *spec;
+  pc_frame_encoder fe;
   dashi_proxy_layout l;
-  dashi_encoder *enc;
-  double *slab, *canon, *z, *time;
+  double *z, *time;
   int64_t *step, nf, E;
   bool started; /* the output directory is ours (manifest entry) */
 } encode_job;
@@ -71,15 +67,11 @@ static int encode_run(MPI_Comm world, dashi_options *o, encode_job *j, char *dir
     free(idx);
     return rc;
   }
-  DASHI_CALL(dashi_grid_create(world, m->N, &j->g));
-  dashi_backend_config bc = {
-      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
-  DASHI_CALL(dashi_backend_create(&j->g, &bc, &j->b));
-  DASHI_CALL(j->b->ops->field_create(j->b, DASHI_FIELD_REAL, &j->real));
-  DASHI_CALL(j->b->ops->field_create(j->b, DASHI_FIELD_SPEC, &j->spec));
-  DASHI_CALL(dashi_encoder_create(&j->l, &j->g, &j->enc));
-  j->slab = malloc(sizeof(double) * (size_t)j->g.nx * m->N + 1);
-  j->canon = malloc(sizeof(double) * 2 * (size_t)j->g.nky * m->N + 1);
+  rc = pc_frame_encoder_open(world, m->N, &j->l, &j->fe);
+  if (rc) {
+    free(idx);
+    return rc;
+  }
   j->z = malloc(sizeof(double) * (size_t)j->nf * j->l.D);
   j->step = malloc(sizeof(int64_t) * (size_t)j->nf);
   j->time = malloc(sizeof(double) * (size_t)j->nf);
@@ -94,11 +86,7 @@ static int encode_run(MPI_Comm world, dashi_options *o, encode_job *j, char *dir
   dashi_progress_start(&prog, 0);
   long long pe = dashi_opt_i(o, "progress_every");
   for (int64_t f = 0; f < j->nf; f++) {
-    DASHI_CALL(dashi_truth_reader_read(j->tr, idx[f], &j->g, j->slab));
-    DASHI_CALL(j->b->ops->real_put(j->b, j->real, j->slab));
-    DASHI_CALL(j->b->ops->fft_forward(j->b, 1, &j->real, &j->spec));
-    DASHI_CALL(j->b->ops->spec_get(j->b, j->spec, j->canon));
-    DASHI_CALL(dashi_encode(j->enc, j->canon, j->slab, j->z + (size_t)f * j->l.D));
+    DASHI_CALL(pc_frame_encode(&j->fe, j->tr, idx[f], j->z + (size_t)f * j->l.D));
     j->step[f] = m->step[idx[f]];
     j->time[f] = m->time[idx[f]];
     if (pe > 0 && ((f + 1) % pe == 0 || f + 1 == j->nf))
@@ -131,14 +119,9 @@ int dashi_cmd_encode(MPI_Comm world, dashi_options *o) {
     int rm = pc_manifest(world, o, dir, "encode", rc ? "failed" : "completed", "z.h5", x);
     if (!rc) rc = rm;
   }
-  if (j.b) {
-    j.b->ops->field_destroy(j.b, j.real);
-    j.b->ops->field_destroy(j.b, j.spec);
-  }
-  dashi_encoder_destroy(j.enc);
-  dashi_backend_destroy(j.b);
+  pc_frame_encoder_close(&j.fe);
   dashi_truth_reader_close(j.tr);
   dashi_proxy_layout_free(&j.l);
-  free(j.slab), free(j.canon), free(j.z), free(j.step), free(j.time);
+  free(j.z), free(j.step), free(j.time);
   return rc;
 }

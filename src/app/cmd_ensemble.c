@@ -2,7 +2,6 @@
  * DIR/ensemble.h5. With a truth file every score time is scored against the truth (truncated to
  * decode_N, and its encoding with the operator's anchors); with -kernel_only no truth is read. */
 #include <cJSON.h>
-#include <fftw3.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +17,10 @@ typedef struct {
   dashi_proxy_input ain, zin;
   bool two_inputs;
   dashi_truth_reader *tr;
-  dashi_grid g;
-  dashi_backend *b;
-  dashi_field *real, *spec;
-  dashi_encoder *enc;
+  pc_frame_encoder fe;
   dashi_ens_run *run;
   dashi_ens_params ep;
-  double *slab, *canon, *tcanon, *ztrue;
+  double *tcanon, *ztrue;
   int n;
   int64_t start, E, S;
   double t0, dt;
@@ -72,16 +68,7 @@ static int open_truth(MPI_Comm world, dashi_options *o, ens_job *j) {
   if (j->dt > 0 && fabs(m->dt - j->dt) > 1e-12 * j->dt)
     return dashi_err(DASHI_ERR_INPUT, "%s has dt=%g but the operator in %s was learned with dt=%g",
                      tf, m->dt, j->ain.path, j->dt);
-  DASHI_CALL(dashi_grid_create(world, m->N, &j->g));
-  dashi_backend_config bc = {
-      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
-  DASHI_CALL(dashi_backend_create(&j->g, &bc, &j->b));
-  DASHI_CALL(j->b->ops->field_create(j->b, DASHI_FIELD_REAL, &j->real));
-  DASHI_CALL(j->b->ops->field_create(j->b, DASHI_FIELD_SPEC, &j->spec));
-  DASHI_CALL(dashi_encoder_create(&j->ain.l, &j->g, &j->enc));
-  j->slab = malloc(sizeof(double) * (size_t)j->g.nx * m->N + 1);
-  j->canon = malloc(sizeof(double) * 2 * (size_t)j->g.nky * m->N + 1);
-  return 0;
+  return pc_frame_encoder_open(world, m->N, &j->ain.l, &j->fe);
 }
 
 /* the rollout window and the score times, checked against the inputs before anything runs */
@@ -131,12 +118,8 @@ static int plan(dashi_options *o, ens_job *j, int64_t score_every) {
 static int truth_at(MPI_Comm world, ens_job *j, int64_t s, double *time) {
   int64_t k = dashi_truth_reader_find(j->tr, s);
   *time = dashi_truth_reader_meta(j->tr)->time[k];
-  DASHI_CALL(dashi_truth_reader_read(j->tr, k, &j->g, j->slab));
-  DASHI_CALL(j->b->ops->real_put(j->b, j->real, j->slab));
-  DASHI_CALL(j->b->ops->fft_forward(j->b, 1, &j->real, &j->spec));
-  DASHI_CALL(j->b->ops->spec_get(j->b, j->spec, j->canon));
-  DASHI_CALL(dashi_encode(j->enc, j->canon, j->slab, j->ztrue));
-  DASHI_CALL(dashi_truncate_gather(&j->g, j->canon, j->n, j->tcanon, 0));
+  DASHI_CALL(pc_frame_encode(&j->fe, j->tr, k, j->ztrue));
+  DASHI_CALL(dashi_truncate_gather(&j->fe.g, j->fe.canon, j->n, j->tcanon, 0));
   DASHI_MPI(MPI_Bcast(j->tcanon, j->n * j->n, MPI_DOUBLE, 0, world));
   return 0;
 }
@@ -250,15 +233,10 @@ int dashi_cmd_ensemble(MPI_Comm world, dashi_options *o) {
     if (!rc) rc = rm;
   }
   dashi_ens_run_destroy(j.run);
-  if (j.b) {
-    j.b->ops->field_destroy(j.b, j.real);
-    j.b->ops->field_destroy(j.b, j.spec);
-  }
-  dashi_encoder_destroy(j.enc);
-  dashi_backend_destroy(j.b);
+  pc_frame_encoder_close(&j.fe);
   dashi_truth_reader_close(j.tr);
   dashi_proxy_input_free(&j.ain);
   dashi_proxy_input_free(&j.zin);
-  free(j.slab), free(j.canon), free(j.tcanon), free(j.ztrue);
+  free(j.tcanon), free(j.ztrue);
   return rc;
 }

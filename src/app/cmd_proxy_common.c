@@ -1,4 +1,5 @@
 /* Shared pieces of the proxy commands (see proxy_cmd.h). */
+#include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +107,37 @@ int pc_ens_params(const dashi_options *o, const dashi_proxy_layout *l, int n, da
   p->vk_device = (int)dashi_opt_i(o, "vk_device");
   if (p->noise < 0) return dashi_err(DASHI_ERR_USAGE, "-noise %g must be >= 0", p->noise);
   return 0;
+}
+
+int pc_frame_encoder_open(MPI_Comm comm, int N, dashi_proxy_layout *l, pc_frame_encoder *fe) {
+  DASHI_CALL(dashi_grid_create(comm, N, &fe->g));
+  dashi_backend_config bc = {
+      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
+  DASHI_CALL(dashi_backend_create(&fe->g, &bc, &fe->b));
+  DASHI_CALL(fe->b->ops->field_create(fe->b, DASHI_FIELD_REAL, &fe->real));
+  DASHI_CALL(fe->b->ops->field_create(fe->b, DASHI_FIELD_SPEC, &fe->spec));
+  DASHI_CALL(dashi_encoder_create(l, &fe->g, &fe->enc));
+  fe->slab = malloc(sizeof(double) * (size_t)fe->g.nx * N + 1);
+  fe->canon = malloc(sizeof(double) * 2 * (size_t)fe->g.nky * N + 1);
+  return 0;
+}
+
+int pc_frame_encode(pc_frame_encoder *fe, dashi_truth_reader *tr, int64_t k, double *z) {
+  const struct dashi_backend_ops *ops = fe->b->ops;
+  DASHI_CALL(dashi_truth_reader_read(tr, k, &fe->g, fe->slab));
+  DASHI_CALL(ops->real_put(fe->b, fe->real, fe->slab));
+  DASHI_CALL(ops->fft_forward(fe->b, 1, &fe->real, &fe->spec));
+  DASHI_CALL(ops->spec_get(fe->b, fe->spec, fe->canon));
+  return dashi_encode(fe->enc, fe->canon, fe->slab, z);
+}
+
+void pc_frame_encoder_close(pc_frame_encoder *fe) {
+  if (fe->b) {
+    fe->b->ops->field_destroy(fe->b, fe->real);
+    fe->b->ops->field_destroy(fe->b, fe->spec);
+  }
+  dashi_encoder_destroy(fe->enc);
+  dashi_backend_destroy(fe->b);
+  free(fe->slab), free(fe->canon);
+  memset(fe, 0, sizeof *fe);
 }
