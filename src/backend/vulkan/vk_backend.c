@@ -98,11 +98,12 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
     bool ok;
     char why[120];
     DASHI_CALL(vk_rows_init(c, &ok, why, sizeof why));
-    if (ok) b->ops = &vk_ops_fused;
-    if (ok)
+    if (ok) {
+      b->ops = &vk_ops_fused;
       snprintf(rows, sizeof rows, "; nonlinear products fused (x passes + row kernel)");
-    else
+    } else {
       snprintf(rows, sizeof rows, "; fused nonlinear products not used: %s", why);
+    }
   }
   int v = vk_fft_version();
   snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s, %s%s)", v / 10000,

@@ -63,7 +63,7 @@ int vk_no_device(const char *opt, int rank, const char *why) {
                    opt, rank, why, df ? "; VK_DRIVER_FILES=" : "", df ? df : "", opt);
 }
 
-VkResult vk_make_instance(VkInstance *inst) {
+static VkResult make_instance(VkInstance *inst) {
   VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                            .pApplicationName = "dashi",
                            .apiVersion = VK_API_VERSION_1_2};
@@ -90,7 +90,7 @@ static const char *type_name(VkPhysicalDeviceType t) {
 int dashi_vulkan_list_devices(char *buf, size_t n) {
   VkInstance inst;
   buf[0] = 0;
-  VkResult r = vk_make_instance(&inst);
+  VkResult r = make_instance(&inst);
   if (r != VK_SUCCESS) {
     snprintf(buf, n, "none (vkCreateInstance: %s)", vk_result_name(r));
     return DASHI_ERR_DEVICE;
@@ -113,6 +113,15 @@ int dashi_vulkan_list_devices(char *buf, size_t n) {
   free(pd);
   vkDestroyInstance(inst, NULL);
   return cnt ? 0 : DASHI_ERR_DEVICE;
+}
+
+int vk_open_instance(const char *opt, int rank, VkInstance *inst) {
+  VkResult r = make_instance(inst);
+  if (r == VK_SUCCESS) return 0;
+  *inst = VK_NULL_HANDLE;
+  char why[128];
+  snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(r));
+  return vk_no_device(opt, rank, why);
 }
 
 int vk_node_local_rank(MPI_Comm comm, int *lr) {
@@ -154,13 +163,7 @@ static int pick_device(vk_ctx *c, const dashi_backend_config *cfg) {
   int lr, rank;
   MPI_Comm_rank(place, &rank);
   DASHI_CALL(vk_node_local_rank(place, &lr));
-  VkResult r = vk_make_instance(&c->inst);
-  if (r != VK_SUCCESS) {
-    char why[128];
-    snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(r));
-    c->inst = VK_NULL_HANDLE;
-    return vk_no_device(opt, rank, why);
-  }
+  DASHI_CALL(vk_open_instance(opt, rank, &c->inst));
   DASHI_CALL(vk_pick(c->inst, opt, rank, cfg->vk_device, lr, &c->phys, &c->device_index,
                      &c->device_count));
   vkGetPhysicalDeviceProperties(c->phys, &c->props);

@@ -199,7 +199,8 @@ int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg);
 int vk_pick(VkInstance inst, const char *opt, int rank, int vk_device, int local_rank,
             VkPhysicalDevice *phys, int *index, int *count);
 int vk_node_local_rank(MPI_Comm comm, int *lr);
-VkResult vk_make_instance(VkInstance *inst);
+/* a Vulkan 1.2 instance, or the no-device error naming `opt` and the rank */
+int vk_open_instance(const char *opt, int rank, VkInstance *inst);
 void vk_context_destroy(vk_ctx *c);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
 void vk_buffer_destroy(vk_ctx *c, vk_buffer *b);

@@ -31,17 +31,12 @@ struct dashi_vk_rollout {
   uint32_t done;              /* steps recorded since the last upload */
 };
 
-/* before anything starts: the device this rank would take (vk_picks's rule; with the automatic
+/* before anything starts: the device this rank would take (vk_pick's rule; with the automatic
  * choice, that of node-local rank 0 - the common case, all alike: dashi_vk_rollout_create's own
  * backend checks the rank's device again) exists and has shaderFloat64 */
 int dashi_vk_proxy_probe(int rank, int vk_device) {
   VkInstance inst;
-  VkResult vr = vk_make_instance(&inst);
-  if (vr != VK_SUCCESS) {
-    char why[128];
-    snprintf(why, sizeof why, "vkCreateInstance: %s", vk_result_name(vr));
-    return vk_no_device("-proxy_backend", rank, why);
-  }
+  DASHI_CALL(vk_open_instance("-proxy_backend", rank, &inst));
   VkPhysicalDevice pd;
   int k, cnt;
   int rc = vk_pick(inst, "-proxy_backend", rank, vk_device, 0, &pd, &k, &cnt);
