@@ -117,6 +117,16 @@ int dashi_decode(dashi_decoder *d, const double *z, dashi_fining *f, double *ome
     PetscLogEventEnd(dashi_ev_decode, 0, 0, 0, 0);
     return rc;
   }
+  /* the threshold's max|w| would pass over a NaN: a non-finite low-pass field is an error, as
+   * on the GPU (vk_carrier.c), not an empty carrier */
+  for (size_t k = 0; k < cells; k++)
+    if (!isfinite(omega[k])) {
+      PetscLogEventEnd(dashi_ev_decode, 0, 0, 0, 0);
+      return dashi_err(DASHI_ERR_NUMERICS,
+                       "decode: the low-pass field has a non-finite value at cell %zu (decode_N "
+                       "%d): the proxy state overflowed",
+                       k, n);
+    }
   st->support = dashi_carrier_threshold(n, omega, d->p.tau, d->s, &st->max_lp);
   st->after_majority = dashi_carrier_majority(n, d->s, d->s2);
   for (int i = 0; i < d->p.iters && history; i++) history[i] = -1;

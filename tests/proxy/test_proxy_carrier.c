@@ -220,6 +220,11 @@ static void test_decode(void) {
   z[hdr + DASHI_HDR_EMID] = 0.015;
   TU_OK(dashi_decode(d, z, NULL, w, &st, hist));
   tu_check(!memcmp(w, w0, sizeof(double) * n * n), "-decode_residual none: omega_dec = omega_lp");
+  z[iL] = NAN; /* a non-finite low-pass field is an error, not an empty carrier */
+  int bad = dashi_decode(d, z, NULL, w, &st, hist);
+  tu_check(bad == DASHI_ERR_NUMERICS && strstr(dashi_err_msg(), "non-finite"),
+           "NaN in the low-pass field: DASHI_ERR_NUMERICS (%s)", dashi_err_msg());
+  z[iL] = 0.5;
   dashi_decoder_destroy(d);
   p.n = 24;
   int rc = dashi_decoder_create(&l, &p, &d);
