@@ -100,7 +100,7 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
     DASHI_CALL(vk_rows_init(c, &ok, why, sizeof why));
     if (ok) {
       b->ops = &vk_ops_fused;
-      snprintf(rows, sizeof rows, "; nonlinear products fused (x passes + row kernel)");
+      snprintf(rows, sizeof rows, "; nonlinear products fused (x passes + %s)", vk_rows_name(c));
     } else {
       snprintf(rows, sizeof rows, "; fused nonlinear products not used: %s", why);
     }

@@ -198,6 +198,17 @@ static int check_features(vk_ctx *c, VkPhysicalDeviceFeatures *f10, bool *int64)
   return 0;
 }
 
+static bool has_device_extension(vk_ctx *c, const char *name) {
+  uint32_t n = 0;
+  vkEnumerateDeviceExtensionProperties(c->phys, NULL, &n, NULL);
+  VkExtensionProperties *e = calloc(n ? n : 1, sizeof *e);
+  bool found = false;
+  if (e && vkEnumerateDeviceExtensionProperties(c->phys, NULL, &n, e) == VK_SUCCESS)
+    for (uint32_t i = 0; i < n && !found; i++) found = !strcmp(e[i].extensionName, name);
+  free(e);
+  return found;
+}
+
 static int make_device(vk_ctx *c) {
   VkPhysicalDeviceFeatures f10 = {0};
   bool int64 = false;
@@ -218,8 +229,16 @@ static int make_device(vk_ctx *c) {
                                 .queueFamilyIndex = c->qfam,
                                 .queueCount = 1,
                                 .pQueuePriorities = &prio};
+  /* DASHI_VK_PROFILE: also the compiler's statistics of the row kernels (registers), where the
+   * driver has VK_KHR_pipeline_executable_properties */
+  const char *pe = getenv("DASHI_VK_PROFILE"), *ext = "VK_KHR_pipeline_executable_properties";
+  c->exec_stats = pe && strcmp(pe, "0") && has_device_extension(c, ext);
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fx = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+      .pipelineExecutableInfo = VK_TRUE};
   VkPhysicalDeviceVulkan12Features f12 = {.sType =
                                               VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+                                          .pNext = c->exec_stats ? &fx : NULL,
                                           .bufferDeviceAddress = VK_TRUE};
   VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
                                   .pNext = &f12};
@@ -228,7 +247,9 @@ static int make_device(vk_ctx *c) {
   VkDeviceCreateInfo di = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                            .pNext = &f2,
                            .queueCreateInfoCount = 1,
-                           .pQueueCreateInfos = &qi};
+                           .pQueueCreateInfos = &qi,
+                           .enabledExtensionCount = c->exec_stats ? 1 : 0,
+                           .ppEnabledExtensionNames = &ext};
   VKC(c, "vkCreateDevice", vkCreateDevice(c->phys, &di, NULL, &c->dev));
   vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
   (void)f10;

@@ -154,6 +154,7 @@ typedef struct {
   vk_buffer send, recv; /* several ranks: host-visible transpose buffers */
   vk_buffer dtab;       /* exp dealiasing table (created on first use) */
   vk_buffer rows_tw;    /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
+  bool rows_split;      /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -178,6 +179,7 @@ typedef struct {
   char fft_variant[128];
   /* GPU time per kind of command (DASHI_VK_PROFILE=1) */
   bool prof;
+  bool exec_stats; /* VK_KHR_pipeline_executable_properties enabled (DASHI_VK_PROFILE) */
   double prof_ms[PROF_COUNT];
   int64_t prof_n[PROF_COUNT];
 } vk_ctx;
@@ -294,6 +296,7 @@ int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_
 /* decides whether the fused pass can run here (*ok), makes its table and pipeline; `why`
  * receives the reason when it cannot */
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
+const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

@@ -45,7 +45,7 @@ static const struct {
     [PIPE_CARRIER_ANNIHILATE] = {"carrier_annihilate", false, true},
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
-    [PIPE_ROWS] = {"rows_fused", false, false, true},
+    [PIPE_ROWS] = {"rows_pair", false, false, true},
 };
 
 void pc_init(vk_pc *p, const vk_ctx *c) {
@@ -84,21 +84,50 @@ static const dashi_spv_blob *find_blob(const char *name) {
   return NULL;
 }
 
+/* DASHI_VK_PROFILE: the driver's statistics of a row kernel (registers, spills) on stderr */
+static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
+  PFN_vkGetPipelineExecutableStatisticsKHR get =
+      (PFN_vkGetPipelineExecutableStatisticsKHR)vkGetDeviceProcAddr(
+          c->dev, "vkGetPipelineExecutableStatisticsKHR");
+  VkPipelineExecutableInfoKHR ei = {.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR,
+                                    .pipeline = pipe};
+  VkPipelineExecutableStatisticKHR st[32];
+  uint32_t n = 32;
+  for (uint32_t k = 0; k < n; k++)
+    st[k] = (VkPipelineExecutableStatisticKHR){
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR};
+  if (!get || get(c->dev, &ei, &n, st) < 0) return;
+  fprintf(stderr, "dashi: %s (N=%u):", name, c->lay.N);
+  for (uint32_t k = 0; k < n; k++) {
+    const VkPipelineExecutableStatisticKHR *x = &st[k];
+    if (x->format == VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR)
+      fprintf(stderr, " %s=%llu;", x->name, (unsigned long long)x->value.u64);
+    else if (x->format == VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR)
+      fprintf(stderr, " %s=%lld;", x->name, (long long)x->value.i64);
+  }
+  fprintf(stderr, "\n");
+}
+
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * row pass (rows_fused.comp) takes N, N/2, its radix-4 stage count, a radix-2 flag, its
- * workgroup size N/8 and its twiddle table size instead */
+ * row pass (rows_pair.comp) takes N, its radix-8 stage count, the radix of its last stage, its
+ * workgroup size N/8, its twiddle table size, its imaginary row size and SPLIT instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[7] = {
       l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
-  uint32_t nsc = 7;
   if (shaders[i].rows) {
-    uint32_t mh = l->N / 2, lg = 0;
-    while ((1u << lg) < mh) lg++;
-    uint32_t rs[6] = {l->N, mh, lg / 2, lg % 2, mh / 4, l->N / 64 ? l->N / 64 : 1};
+    uint32_t lg = 0;
+    while ((1u << lg) < l->N) lg++;
+    uint32_t rs[7] = {l->N,
+                      lg / 3,
+                      1u << (lg % 3),
+                      l->N / 8,
+                      l->N / 64 ? l->N / 64 : 1,
+                      c->rows_split ? 1 : l->N,
+                      c->rows_split};
     memcpy(sc, rs, sizeof rs);
-    nsc = 6;
   }
+  uint32_t nsc = 7;
   VkSpecializationMapEntry me[7];
   for (uint32_t k = 0; k < nsc; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
@@ -128,6 +157,7 @@ static int make_pipeline(vk_ctx *c, int i) {
   if (r != VK_SUCCESS) return vk_fail(c, stage, r);
   VkComputePipelineCreateInfo pi = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+      .flags = c->exec_stats && shaders[i].rows ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
       .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                 .module = mod,
@@ -138,6 +168,7 @@ static int make_pipeline(vk_ctx *c, int i) {
   r = vkCreateComputePipelines(c->dev, VK_NULL_HANDLE, 1, &pi, NULL, &c->pipes[i]);
   vkDestroyShaderModule(c->dev, mod, NULL);
   if (r != VK_SUCCESS) return vk_fail(c, stage, r);
+  if (pi.flags) print_stats(c, c->pipes[i], name);
   return 0;
 }
 

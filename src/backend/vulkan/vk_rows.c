@@ -9,9 +9,10 @@
  *      rounded up to 16 under the hint, else N/2);
  *   2. VkFFT's forward C2C along x of those columns, in place: the conjugate of the inverse
  *      x transform (only forward launches; see vk_fft.c on inverse launches at offsets);
- *   3. rows_fused.comp, one workgroup per physical row: the C2R transforms along y, the products,
+ *   3. rows_pair.comp, one workgroup per physical row: the C2R transforms along y, the products,
  *      and the R2C transforms along y of the products into the columns ky <= K of the outputs,
- *      with no real field in memory (N/2 complex values in shared memory, N/8 threads per row);
+ *      with no real field in memory (two real fields per length-N complex transform, 8 points per
+ *      thread in registers, N/8 threads per row, the row in shared memory only between stages);
  *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
  * The result is the composition's to round-off (test_vk_parity with DASHI_VK_FFT=fused). Where the
  * row kernel does not fit the device, the backend runs the composition and says so in
@@ -19,18 +20,44 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dashi/error.h"
 #include "vk_internal.h"
 
+/* the row in shared memory: N complex values (1 padding slot per 8), or with split exchanges N
+ * reals (+ 1 for the unused imaginary row); then the two twiddle tables */
+static uint64_t rows_shared(const vk_ctx *c, bool split) {
+  uint64_t n = (uint64_t)c->g->N, hi = n / 64 ? n / 64 : 1, tables = (64 + hi) * 2;
+  uint64_t row = (n + n / 8) * (split ? 1 : 2) + (split ? 1 : 0);
+  return (row + tables) * c->rsize;
+}
+
+/* DASHI_VK_ROWS: auto (default: whole complex exchanges where the row fits, else split), pair
+ * (whole), pair_split (tests and measurements) */
+static int rows_split(vk_ctx *c, uint64_t limit) {
+  const char *v = getenv("DASHI_VK_ROWS");
+  if (!v || !*v || !strcmp(v, "auto"))
+    c->rows_split = rows_shared(c, false) > limit;
+  else if (!strcmp(v, "pair") || !strcmp(v, "pair_split"))
+    c->rows_split = !strcmp(v, "pair_split");
+  else
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_ROWS=%s: expected auto, pair or pair_split", v);
+  return 0;
+}
+
+const char *vk_rows_name(const vk_ctx *c) {
+  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
+}
+
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   const VkPhysicalDeviceLimits *lim = &c->props.limits;
-  uint64_t mh = (uint64_t)g->N / 2, threads = mh / 4, hi = g->N / 64 ? (uint64_t)g->N / 64 : 1;
-  uint64_t shared = (mh + 64 + hi) * 2 * c->rsize; /* the row, the two twiddle tables */
   /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
   uint64_t limit = lim->maxComputeSharedMemorySize;
   if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
+  DASHI_CALL(rows_split(c, limit));
+  uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c, c->rows_split);
   *ok = false;
   if (g->size != 1) return snprintf(why, whylen, "one rank only (%d ranks)", g->size), 0;
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
@@ -71,7 +98,7 @@ static uint32_t columns(uint32_t k, uint32_t mh) {
   return n < mh ? n : mh;
 }
 
-/* the row kernel (rows_fused.comp) from the x-transformed inputs sd to the mixed outputs */
+/* the row kernel (rows_pair.comp) from the x-transformed inputs sd to the mixed outputs */
 static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *const *sd, int nd,
                          dashi_field *const *out, int nn, uint32_t kin, uint32_t kout, bool bout) {
   const dashi_grid *g = c->g;

@@ -1,0 +1,246 @@
+#version 460
+// The row pass of the fused nonlinear products (one rank; src/backend/vulkan/vk_rows.c,
+// docs/vulkan.md "Fused nonlinear products"). One workgroup of T = N/8 threads per physical row x
+// (y contiguous):
+//   1. the C2R transforms along y of the derivative fields, given as the conjugate of their
+//      x-transformed spectra (mixed layout [x][ky], ky = 0..N/2 contiguous, pitch N/2+1),
+//   2. the pointwise products of nonlinear.comp on the real row, in registers,
+//   3. the R2C transforms along y of the products, written to the mixed layout for the x pass.
+// No real field ever reaches memory. Two real fields go through one length-N complex transform:
+// c = a + i b from the spectrum C[k] = A[k] + i B[k] (the Hermitian halves filled from the stored
+// k <= N/2), and two products p, q come back from Z = FFT(p + i q) as
+// P[k] = (Z[k] + conj Z[N-k])/2, Q[k] = (Z[k] - conj Z[N-k])/(2i). Only fields of one kind share
+// a transform (s11 with s12, wx with wy, u with v, q1 with q2): a pair of very different
+// magnitudes would cost the smaller one digits. Div form: 3 inverse + 2 forward transforms per row.
+// Each thread holds 8 points, t + i T (i = 0..7), in registers; Stockham radix-8 stages (+ one
+// radix-2 or radix-4 stage when N is not a power of 8) exchange through shared memory only between
+// stages: the first stage reads the natural order from memory and the last one leaves it in
+// registers. With SPLIT the shared row holds N reals and each exchange moves the real parts, then
+// the imaginary parts (twice the barriers, half the shared memory: fp32 N = 8192 and fp64
+// N = 4096 on 48 KiB). Twiddles exp(-2 pi i e/N) come from a host table computed in double, as the
+// product of two small tables in shared memory, tw[64 h] tw[l].
+#include "types.glsl"
+
+layout(constant_id = 0) const uint N = 64;
+layout(constant_id = 1) const uint L8 = 2;   // radix-8 stages
+layout(constant_id = 2) const uint R2 = 1;   // then one stage of radix 1 (none), 2 or 4
+layout(local_size_x_id = 3) in;              // T = N/8 threads
+layout(constant_id = 4) const uint HI = 1;   // max(N/64, 1)
+layout(constant_id = 5) const uint NIM = 64; // N, or 1 with SPLIT
+layout(constant_id = 6) const uint SPLIT = 0;
+
+const uint T = N / 8u;
+
+layout(push_constant, std430) uniform PC {
+  CBuf i0, i1, i2, i3, i4, i5, i6; // u, v, wx, wy, s11, s12, lap w: conj of the x transforms
+  CBuf o0, o1, o2;                 // adv, q1, q2 (mixed layout)
+  CBuf tw;                         // exp(-2 pi i e/N), e = 0..N-1
+  REAL smag2;                      // (Cs Delta)^2 * 2
+  REAL scale;                      // 1/N^2 (the inverse normalization)
+  uint flags;                      // 1: SGS, 2: lap form, 4: write zero at ky = N/2
+  uint kin;                        // inputs are read at ky <= kin (zero above)
+  uint kout;                       // outputs are written at ky <= kout
+} pc;
+
+// one padding slot after every 8 values: the exchanges of the first stages write at strides of 8
+// and 64 values, which would put up to 8 threads of a warp on one bank (measured: 2.67 instead of
+// 2.96 ms per step at N = 4096 fp32 on an H200)
+uint pad(uint i) { return i + (i >> 3); }
+shared REAL sre[N + N / 8u];
+shared REAL sim[NIM + NIM / 8u];
+shared CPLX twlo[64];
+shared CPLX twhi[HI];
+
+#if DASHI_F64
+#define SQRT1_2 0.70710678118654752440LF
+#else
+#define SQRT1_2 0.70710678118654752440
+#endif
+
+CPLX cmul(CPLX a, CPLX b) { return CPLX(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }
+CPLX conjc(CPLX a) { return CPLX(a.x, -a.y); }
+CPLX times_i(CPLX a) { return CPLX(-a.y, a.x); }
+// exp(-2 pi i e/N) (inv: its conjugate), e < N
+CPLX wn(uint e, bool inv) {
+  CPLX w = cmul(twhi[e >> 6], twlo[e & 63u]);
+  return inv ? conjc(w) : w;
+}
+
+// v[i] -> shared at o[i]; then dst[i] <- shared at rd[i], i < nr (every thread takes part)
+void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8]) {
+  barrier();
+  for (uint i = 0u; i < 8u; i++) {
+    sre[pad(o[i])] = v[i].x;
+    if (SPLIT == 0u) sim[pad(o[i])] = v[i].y;
+  }
+  barrier();
+  for (uint i = 0u; i < nr; i++) {
+    dst[i].x = sre[pad(rd[i])];
+    if (SPLIT == 0u) dst[i].y = sim[pad(rd[i])];
+  }
+  if (SPLIT != 0u) {
+    barrier();
+    for (uint i = 0u; i < 8u; i++) sre[pad(o[i])] = v[i].y;
+    barrier();
+    for (uint i = 0u; i < nr; i++) dst[i].y = sre[pad(rd[i])];
+  }
+}
+
+void dft4(inout CPLX x0, inout CPLX x1, inout CPLX x2, inout CPLX x3, bool inv) {
+  CPLX a0 = x0 + x2, a1 = x0 - x2, a2 = x1 + x3, d = x1 - x3;
+  CPLX a3 = inv ? times_i(d) : -times_i(d);
+  x0 = a0 + a2;
+  x1 = a1 + a3;
+  x2 = a0 - a2;
+  x3 = a1 - a3;
+}
+
+// X[m] = sum_r v[r] W_8^(r m) (inv: conjugate twiddles), in place
+void dft8(inout CPLX v[8], bool inv) {
+  CPLX a0 = v[0] + v[4], a1 = v[1] + v[5], a2 = v[2] + v[6], a3 = v[3] + v[7];
+  CPLX b0 = v[0] - v[4], b1 = v[1] - v[5], b2 = v[2] - v[6], b3 = v[3] - v[7];
+  // b_r W_8^r: W_8 = (1 - i)/sqrt 2, W_8^2 = -i, W_8^3 = -i W_8 (inv: conjugates)
+  REAL h = REAL(SQRT1_2);
+  b1 = inv ? h * CPLX(b1.x - b1.y, b1.x + b1.y) : h * CPLX(b1.x + b1.y, b1.y - b1.x);
+  b2 = inv ? times_i(b2) : -times_i(b2);
+  b3 = inv ? h * CPLX(b3.x - b3.y, b3.x + b3.y) : h * CPLX(b3.x + b3.y, b3.y - b3.x);
+  b3 = inv ? times_i(b3) : -times_i(b3);
+  dft4(a0, a1, a2, a3, inv);
+  dft4(b0, b1, b2, b3, inv);
+  v[0] = a0, v[2] = a1, v[4] = a2, v[6] = a3;
+  v[1] = b0, v[3] = b1, v[5] = b2, v[7] = b3;
+}
+
+// in-place length-N transform (inv: exponent +), unnormalized; thread t holds x[t + i T] in v[i]
+// on entry and X[t + i T] on return (Stockham: the last stage writes in natural order)
+void fft(inout CPLX v[8], bool inv) {
+  uint t = gl_LocalInvocationID.x, ns = 1u;
+  for (uint s = 0u; s < L8; s++) {
+    uint k = t & (ns - 1u);
+    if (ns > 1u) { // input r times W_(8 ns)^(r k) = W_N^(r e)
+      uint e = k * (T / ns);
+      CPLX w1 = wn(e, inv), w2 = wn(2u * e, inv), w4 = wn(4u * e, inv), w3 = cmul(w1, w2);
+      v[1] = cmul(v[1], w1);
+      v[2] = cmul(v[2], w2);
+      v[3] = cmul(v[3], w3);
+      v[4] = cmul(v[4], w4);
+      v[5] = cmul(v[5], cmul(w1, w4));
+      v[6] = cmul(v[6], cmul(w2, w4));
+      v[7] = cmul(v[7], cmul(w3, w4));
+    }
+    dft8(v, inv);
+    if (s + 1u < L8 || R2 > 1u) {
+      uint o[8], rd[8];
+      for (uint r = 0u; r < 8u; r++) {
+        o[r] = (t - k) * 8u + k + r * ns;
+        rd[r] = t + r * T;
+      }
+      exchange(v, o, rd, 8u, v);
+    }
+    ns *= 8u;
+  }
+  // last stage, ns = N/R2: butterfly j = t + m T takes registers m + r (8/R2), twiddle W_N^(r j),
+  // and writes back to the same registers (natural order)
+  if (R2 == 2u) {
+    for (uint m = 0u; m < 4u; m++) {
+      CPLX a = v[m], b = cmul(v[m + 4u], wn(t + m * T, inv));
+      v[m] = a + b;
+      v[m + 4u] = a - b;
+    }
+  } else if (R2 == 4u) {
+    for (uint m = 0u; m < 2u; m++) {
+      uint j = t + m * T;
+      CPLX x0 = v[m], x1 = cmul(v[m + 2u], wn(j, inv)), x2 = cmul(v[m + 4u], wn(2u * j, inv)),
+           x3 = cmul(v[m + 6u], wn(3u * j, inv));
+      dft4(x0, x1, x2, x3, inv);
+      v[m] = x0, v[m + 2u] = x1, v[m + 4u] = x2, v[m + 6u] = x3;
+    }
+  }
+}
+
+// the stored spectrum of one field at ky = m <= N/2: zero above kin and at N/2, DC real
+CPLX spectrum(CBuf src, uint base, uint m) {
+  CPLX z = m <= pc.kin && m < N / 2u ? conjc(src.v[base + m]) : CPLX(0);
+  if (m == 0u) z.y = REAL(0);
+  return z;
+}
+
+// real rows of a (and b): v[i] = (a, b) at y = t + i T
+void inverse_pair(CBuf a, CBuf b, bool hasb, uint row, out CPLX v[8]) {
+  uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
+  for (uint i = 0u; i < 8u; i++) {
+    uint k = t + i * T;
+    bool hi = k > N / 2u;
+    uint m = hi ? N - k : k;
+    CPLX A = spectrum(a, base, m), B = hasb ? spectrum(b, base, m) : CPLX(0);
+    if (hi) A = conjc(A), B = conjc(B);
+    v[i] = pc.scale * (A + times_i(B));
+  }
+  fft(v, true);
+}
+
+// the half spectra of p = Re v, q = Im v (v[i] at y = t + i T) at ky <= kout into dp (and dq)
+void forward_pair(CPLX v[8], CBuf dp, CBuf dq, bool hasq, uint row) {
+  uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
+  fft(v, false);
+  uint o[8], rd[8];
+  CPLX zm[8]; // Z[N - k] for the k = t + i T <= N/2 of this thread (i <= 4)
+  for (uint i = 0u; i < 8u; i++) {
+    o[i] = t + i * T;
+    rd[i] = (N - o[i]) & (N - 1u);
+  }
+  exchange(v, o, rd, 5u, zm);
+  for (uint i = 0u; i < 5u; i++) {
+    uint k = t + i * T;
+    if (k > pc.kout) continue;
+    CPLX c = conjc(zm[i]), d = v[i] - c;
+    dp.v[base + k] = REAL(0.5) * (v[i] + c);
+    if (hasq) dq.v[base + k] = REAL(0.5) * CPLX(d.y, -d.x);
+  }
+  if (t == 0u && (pc.flags & 4u) != 0u) {
+    dp.v[base + N / 2u] = CPLX(0);
+    if (hasq) dq.v[base + N / 2u] = CPLX(0);
+  }
+}
+
+void main() {
+  uint row = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
+  for (uint j = t; j < 64u; j += T) twlo[j] = j < N ? pc.tw.v[j] : CPLX(0);
+  for (uint j = t; j < HI; j += T) twhi[j] = pc.tw.v[64u * j];
+  barrier();
+  bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
+  CPLX v[8];
+  REAL nut[8], ax[8], ay[8];
+  if (!sgs) {
+    inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy
+    for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
+    inverse_pair(pc.i0, pc.i1, true, row, v); // u, v
+    for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
+    forward_pair(v, pc.o0, pc.o0, false, row);
+    return;
+  }
+  inverse_pair(pc.i4, pc.i5, true, row, v); // s11, s12
+  for (uint i = 0u; i < 8u; i++) nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
+  if (!lap) {
+    inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy -> q1, q2
+    for (uint i = 0u; i < 8u; i++) {
+      ax[i] = v[i].x, ay[i] = v[i].y;
+      v[i] = nut[i] * v[i];
+    }
+    forward_pair(v, pc.o1, pc.o2, true, row);
+    inverse_pair(pc.i0, pc.i1, true, row, v); // u, v -> adv
+    for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
+    forward_pair(v, pc.o0, pc.o0, false, row);
+    return;
+  }
+  // lap form: only fields of one kind share a transform (a pair of very different magnitudes,
+  // such as lap w and wx, would cost the smaller one digits)
+  inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy
+  for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
+  inverse_pair(pc.i0, pc.i1, true, row, v); // u, v -> adv
+  for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
+  forward_pair(v, pc.o0, pc.o0, false, row);
+  inverse_pair(pc.i6, pc.i6, false, row, v); // lap w -> q
+  for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
+  forward_pair(v, pc.o1, pc.o1, false, row);
+}
