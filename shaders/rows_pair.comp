@@ -32,14 +32,16 @@ layout(constant_id = 6) const uint SPLIT = 0;
 const uint T = N / 8u;
 
 layout(push_constant, std430) uniform PC {
-  CBuf i0, i1, i2, i3, i4, i5, i6; // u, v, wx, wy, s11, s12, lap w: conj of the x transforms
-  CBuf o0, o1, o2;                 // adv, q1, q2 (mixed layout)
-  CBuf tw;                         // exp(-2 pi i e/N), e = 0..N-1
-  REAL smag2;                      // (Cs Delta)^2 * 2
-  REAL scale;                      // 1/N^2 (the inverse normalization)
-  uint flags;                      // 1: SGS, 2: lap form, 4: write zero at ky = N/2
-  uint kin;                        // inputs are read at ky <= kin (zero above)
-  uint kout;                       // outputs are written at ky <= kout
+  // the conjugated x transforms of the sources (vk_rows.c): psi = w/|k|^2, v = -i kx psi,
+  // kx^2 psi/2, w, wx = i kx w, -kx^2 w; the factors of ky are applied here, per row
+  CBuf i0, i1, i2, i3, i4, i5, i6;
+  CBuf o0, o1, o2; // adv, q1, q2 (mixed layout)
+  CBuf tw;         // exp(-2 pi i e/N), e = 0..N-1
+  REAL smag2;      // (Cs Delta)^2 * 2
+  REAL scale;      // 1/N^2 (the inverse normalization)
+  uint flags;      // 1: SGS, 2: lap form, 4: write zero at ky = N/2
+  uint kin;        // inputs are read at ky <= kin (zero above)
+  uint kout;       // outputs are written at ky <= kout
 } pc;
 
 // one padding slot after every 8 values: the exchanges of the first stages write at strides of 8
@@ -158,21 +160,37 @@ void fft(inout CPLX v[8], bool inv) {
   }
 }
 
-// the stored spectrum of one field at ky = m <= N/2: zero above kin and at N/2, DC real
-CPLX spectrum(CBuf src, uint base, uint m) {
+// the stored spectrum of one source at ky = m <= N/2: zero above kin and at N/2, DC real
+CPLX source(CBuf src, uint base, uint m) {
   CPLX z = m <= pc.kin && m < N / 2u ? conjc(src.v[base + m]) : CPLX(0);
   if (m == 0u) z.y = REAL(0);
   return z;
 }
 
-// real rows of a (and b): v[i] = (a, b) at y = t + i T
-void inverse_pair(CBuf a, CBuf b, bool hasb, uint row, out CPLX v[8]) {
+const uint U = 0u, V = 1u, WX = 2u, WY = 3u, S11 = 4u, S12 = 5u, LAP = 6u;
+// field f at ky = m from the sources: u = i ky psi, v, wx, wy = i ky w, S11 = du/dx = -i ky v,
+// S12 = (kx^2 - ky^2) psi/2, lap w = -kx^2 w - ky^2 w
+CPLX field(uint f, uint base, uint m) {
+  REAL ky = REAL(m);
+  switch (f) {
+  case U: return ky * times_i(source(pc.i0, base, m));
+  case V: return source(pc.i1, base, m);
+  case WX: return source(pc.i4, base, m);
+  case WY: return ky * times_i(source(pc.i3, base, m));
+  case S11: return -ky * times_i(source(pc.i1, base, m));
+  case S12: return source(pc.i2, base, m) - REAL(0.5) * ky * ky * source(pc.i0, base, m);
+  default: return source(pc.i5, base, m) - ky * ky * source(pc.i3, base, m);
+  }
+}
+
+// real rows of fields fa (and fb): v[i] = (a, b) at y = t + i T
+void inverse_pair(uint fa, uint fb, bool hasb, uint row, out CPLX v[8]) {
   uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
   for (uint i = 0u; i < 8u; i++) {
     uint k = t + i * T;
     bool hi = k > N / 2u;
     uint m = hi ? N - k : k;
-    CPLX A = spectrum(a, base, m), B = hasb ? spectrum(b, base, m) : CPLX(0);
+    CPLX A = field(fa, base, m), B = hasb ? field(fb, base, m) : CPLX(0);
     if (hi) A = conjc(A), B = conjc(B);
     v[i] = pc.scale * (A + times_i(B));
   }
@@ -212,35 +230,35 @@ void main() {
   CPLX v[8];
   REAL nut[8], ax[8], ay[8];
   if (!sgs) {
-    inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy
+    inverse_pair(WX, WY, true, row, v);
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
-    inverse_pair(pc.i0, pc.i1, true, row, v); // u, v
+    inverse_pair(U, V, true, row, v);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_pair(v, pc.o0, pc.o0, false, row);
     return;
   }
-  inverse_pair(pc.i4, pc.i5, true, row, v); // s11, s12
+  inverse_pair(S11, S12, true, row, v);
   for (uint i = 0u; i < 8u; i++) nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
   if (!lap) {
-    inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy -> q1, q2
+    inverse_pair(WX, WY, true, row, v); // -> q1, q2
     for (uint i = 0u; i < 8u; i++) {
       ax[i] = v[i].x, ay[i] = v[i].y;
       v[i] = nut[i] * v[i];
     }
     forward_pair(v, pc.o1, pc.o2, true, row);
-    inverse_pair(pc.i0, pc.i1, true, row, v); // u, v -> adv
+    inverse_pair(U, V, true, row, v); // -> adv
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_pair(v, pc.o0, pc.o0, false, row);
     return;
   }
   // lap form: only fields of one kind share a transform (a pair of very different magnitudes,
   // such as lap w and wx, would cost the smaller one digits)
-  inverse_pair(pc.i2, pc.i3, true, row, v); // wx, wy
+  inverse_pair(WX, WY, true, row, v);
   for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
-  inverse_pair(pc.i0, pc.i1, true, row, v); // u, v -> adv
+  inverse_pair(U, V, true, row, v); // -> adv
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
   forward_pair(v, pc.o0, pc.o0, false, row);
-  inverse_pair(pc.i6, pc.i6, false, row, v); // lap w -> q
+  inverse_pair(LAP, LAP, false, row, v); // -> q
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
   forward_pair(v, pc.o1, pc.o1, false, row);
 }

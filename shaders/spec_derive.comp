@@ -46,6 +46,8 @@ void main() {
       case 5u: fr = -kx * ky * ik2; break;                   // S11 = du/dx
       case 6u: fr = REAL(0.5) * (kx * kx - ky * ky) * ik2; break; // S12
       case 7u: fr = -k2; break;                              // laplacian
+      case 9u: fr = REAL(0.5) * kx * kx * ik2; break;        // kx^2 psi/2 (vk_rows.c only)
+      case 10u: fr = -kx * kx; break;                        // -kx^2 (vk_rows.c only)
       default: fr = ik2; break;                              // psi
       }
       CPLX d = nyq ? CPLX(0) : CPLX(fr * z.x - fi * z.y, fr * z.y + fi * z.x);

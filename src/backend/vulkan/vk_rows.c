@@ -5,8 +5,9 @@
  * 4/6/7 fields, nonlinear_pointwise, 2D forward transforms of 1/2/3 fields - writes and reads every
  * real field, and transforms every column along x although, under the 2/3 band hint K, only the
  * columns ky <= K are non-zero (inverse) or read (forward). Here:
- *   1. spec_derive writes the conjugated derivatives, only in the columns ky < c_in (c_in = K+1
- *      rounded up to 16 under the hint, else N/2);
+ *   1. spec_derive writes the conjugated sources of the derivatives (psi, v, kx^2 psi/2, w, wx
+ *      [, -kx^2 w]: the factors of ky are applied in step 3), only in the columns ky < c_in
+ *      (c_in = K+1 rounded up to 16 under the hint, else N/2);
  *   2. VkFFT's forward C2C along x of those columns, in place: the conjugate of the inverse
  *      x transform (only forward launches; see vk_fft.c on inverse launches at offsets);
  *   3. rows_pair.comp, one workgroup per physical row: the C2R transforms along y, the products,
@@ -98,14 +99,23 @@ static uint32_t columns(uint32_t k, uint32_t mh) {
   return n < mh ? n : mh;
 }
 
-/* the row kernel (rows_pair.comp) from the x-transformed inputs sd to the mixed outputs */
-static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *const *sd, int nd,
+/* The sources the row kernel derives its fields from (rows_pair.comp `field`: the factors of ky
+ * are applied per row), in its push-constant slots: psi, v = -i kx psi, kx^2 psi/2, w, wx,
+ * -kx^2 w; spec_derive codes 9 and 10 exist for this pass only. Five x passes instead of six in
+ * the div form (six instead of seven in the lap form, four without SGS). */
+enum { VK_OP_HALF_KX2_PSI = 9, VK_OP_NEG_KX2 = 10 };
+static const int source_ops[6] = {DASHI_OP_PSI,  DASHI_OP_V,  VK_OP_HALF_KX2_PSI,
+                                  DASHI_OP_COPY, DASHI_OP_DX, VK_OP_NEG_KX2};
+
+/* the row kernel from the x-transformed sources (slot s in src[s], NULL where unused) to the
+ * mixed outputs */
+static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *const *src,
                          dashi_field *const *out, int nn, uint32_t kin, uint32_t kout, bool bout) {
   const dashi_grid *g = c->g;
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
   vk_pc p;
   pc_init(&p, c);
-  for (int i = 0; i < 7; i++) pc_addr(&p, i < nd ? VKF(sd[i])->addr : 0);
+  for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 && src[i] ? VKF(src[i])->addr : 0);
   for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? VKF(out[i])->addr : 0);
   pc_addr(&p, c->rows_tw.addr);
   pc_real(&p, 2.0 * sp->smag);
@@ -136,9 +146,16 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   uint32_t kin = bin ? (uint32_t)b->fft_band_in : mh - 1;
   uint32_t kout = bout ? (uint32_t)b->fft_band_out : mh - 1;
   uint32_t cin = columns(kin, mh), cout = columns(kout, mh);
-  DASHI_CALL(vk_derive_record(c, w, nd, ops, sd, 0, cin, true));
-  DASHI_CALL(vk_fft_xpass(c, nd, sd, cin));
-  DASHI_CALL(rows_dispatch(c, sp, sd, nd, out, nn, kin, kout, bout));
+  /* the sources this form needs, into sd[0..ns) */
+  bool used[6] = {true, true, sgs, true, true, sgs && lap};
+  dashi_spec_op sops[6];
+  dashi_field *src[6] = {NULL};
+  int ns = 0;
+  for (int s = 0; s < 6; s++)
+    if (used[s]) sops[ns] = (dashi_spec_op)source_ops[s], src[s] = sd[ns++];
+  DASHI_CALL(vk_derive_record(c, w, ns, sops, sd, 0, cin, true));
+  DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
+  DASHI_CALL(rows_dispatch(c, sp, src, out, nn, kin, kout, bout));
   DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
   if (!bout)
     for (int i = 0; i < nn; i++) {
