@@ -2,8 +2,9 @@
 // The row pass of the fused nonlinear products (one rank; src/backend/vulkan/vk_rows.c,
 // docs/vulkan.md "Fused nonlinear products"). One workgroup of T = N/8 threads per physical row x
 // (y contiguous):
-//   1. the C2R transforms along y of the derivative fields, given as the conjugate of their
-//      x-transformed spectra (mixed layout [x][ky], ky = 0..N/2 contiguous, pitch N/2+1),
+//   1. the C2R transforms along y of the derivative fields, made per row from their sources,
+//      given as the conjugate of their x-transformed spectra (mixed layout [x][ky],
+//      ky = 0..N/2 contiguous, pitch N/2+1; `field` below),
 //   2. the pointwise products of nonlinear.comp on the real row, in registers,
 //   3. the R2C transforms along y of the products, written to the mixed layout for the x pass.
 // No real field ever reaches memory. Two real fields go through one length-N complex transform:
