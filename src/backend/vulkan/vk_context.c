@@ -198,6 +198,12 @@ static int check_features(vk_ctx *c, VkPhysicalDeviceFeatures *f10, bool *int64)
   return 0;
 }
 
+/* DASHI_VK_PROFILE set and not 0 */
+static bool profile_wanted(void) {
+  const char *e = getenv("DASHI_VK_PROFILE");
+  return e && strcmp(e, "0");
+}
+
 static bool has_device_extension(vk_ctx *c, const char *name) {
   uint32_t n = 0;
   vkEnumerateDeviceExtensionProperties(c->phys, NULL, &n, NULL);
@@ -231,8 +237,8 @@ static int make_device(vk_ctx *c) {
                                 .pQueuePriorities = &prio};
   /* DASHI_VK_PROFILE: also the compiler's statistics of the row kernels (registers), where the
    * driver has VK_KHR_pipeline_executable_properties */
-  const char *pe = getenv("DASHI_VK_PROFILE"), *ext = "VK_KHR_pipeline_executable_properties";
-  c->exec_stats = pe && strcmp(pe, "0") && has_device_extension(c, ext);
+  const char *ext = "VK_KHR_pipeline_executable_properties";
+  c->exec_stats = profile_wanted() && has_device_extension(c, ext);
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fx = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
       .pipelineExecutableInfo = VK_TRUE};
@@ -350,10 +356,9 @@ static int make_frames(vk_ctx *c) {
 
 /* DASHI_VK_PROFILE=1: GPU time per kind of command, from one timestamp after each command */
 static void profile_setup(vk_ctx *c) {
-  const char *e = getenv("DASHI_VK_PROFILE");
   uint32_t nq = 0;
   c->prof = false;
-  if (!e || !strcmp(e, "0")) return;
+  if (!profile_wanted()) return;
   vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, NULL);
   VkQueueFamilyProperties *qp = calloc(nq ? nq : 1, sizeof *qp);
   vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, qp);

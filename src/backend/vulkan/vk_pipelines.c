@@ -109,30 +109,17 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
 }
 
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * row pass (rows_pair.comp) takes N, its radix-8 stage count, the radix of its last stage, its
- * workgroup size N/8, its twiddle table size, its imaginary row size and SPLIT instead */
+ * row pass (rows_pair.comp) takes its own (vk_rows_spec) instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[7] = {
       l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
-  if (shaders[i].rows) {
-    uint32_t lg = 0;
-    while ((1u << lg) < l->N) lg++;
-    uint32_t rs[7] = {l->N,
-                      lg / 3,
-                      1u << (lg % 3),
-                      l->N / 8,
-                      l->N / 64 ? l->N / 64 : 1,
-                      c->rows_split ? 1 : l->N,
-                      c->rows_split};
-    memcpy(sc, rs, sizeof rs);
-  }
-  uint32_t nsc = 7;
+  if (shaders[i].rows) vk_rows_spec(c, sc);
   VkSpecializationMapEntry me[7];
-  for (uint32_t k = 0; k < nsc; k++)
+  for (uint32_t k = 0; k < 7; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
   VkSpecializationInfo si = {
-      .mapEntryCount = nsc, .pMapEntries = me, .dataSize = 4 * nsc, .pData = sc};
+      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
   char name[64];
   const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
   if (shaders[i].lazy && !c->f64)

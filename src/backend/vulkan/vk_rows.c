@@ -26,21 +26,33 @@
 #include "dashi/error.h"
 #include "vk_internal.h"
 
-/* the row in shared memory: N complex values (1 padding slot per 8), or with split exchanges N
- * reals (+ 1 for the unused imaginary row); then the two twiddle tables */
-static uint64_t rows_shared(const vk_ctx *c, bool split) {
-  uint64_t n = (uint64_t)c->g->N, hi = n / 64 ? n / 64 : 1, tables = (64 + hi) * 2;
-  uint64_t row = (n + n / 8) * (split ? 1 : 2) + (split ? 1 : 0);
-  return (row + tables) * c->rsize;
+/* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
+ * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), imaginary row NIM = N or 1
+ * with split exchanges, SPLIT) and the shared memory they size: the row (N + N/8 reals, one
+ * padding slot per 8, and NIM + NIM/8 more), the two twiddle tables (64 + HI complex) */
+void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]) {
+  uint32_t n = c->lay.N, lg = 0;
+  while ((1u << lg) < n) lg++;
+  uint32_t rs[7] = {
+      n, lg / 3, 1u << (lg % 3), n / 8, n / 64 ? n / 64 : 1, c->rows_split ? 1 : n, c->rows_split};
+  memcpy(sc, rs, sizeof rs);
+}
+
+static uint64_t rows_shared(const vk_ctx *c) {
+  uint32_t sc[7];
+  vk_rows_spec(c, sc);
+  uint64_t n = sc[0], hi = sc[4], nim = sc[5];
+  return (n + n / 8 + nim + nim / 8 + (64 + hi) * 2) * c->rsize;
 }
 
 /* DASHI_VK_ROWS: auto (default: whole complex exchanges where the row fits, else split), pair
  * (whole), pair_split (tests and measurements) */
 static int rows_split(vk_ctx *c, uint64_t limit) {
   const char *v = getenv("DASHI_VK_ROWS");
-  if (!v || !*v || !strcmp(v, "auto"))
-    c->rows_split = rows_shared(c, false) > limit;
-  else if (!strcmp(v, "pair") || !strcmp(v, "pair_split"))
+  if (!v || !*v || !strcmp(v, "auto")) {
+    c->rows_split = false; /* whole exchanges where they fit */
+    c->rows_split = rows_shared(c) > limit;
+  } else if (!strcmp(v, "pair") || !strcmp(v, "pair_split"))
     c->rows_split = !strcmp(v, "pair_split");
   else
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_ROWS=%s: expected auto, pair or pair_split", v);
@@ -58,7 +70,7 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   uint64_t limit = lim->maxComputeSharedMemorySize;
   if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
   DASHI_CALL(rows_split(c, limit));
-  uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c, c->rows_split);
+  uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   *ok = false;
   if (g->size != 1) return snprintf(why, whylen, "one rank only (%d ranks)", g->size), 0;
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
