@@ -1,0 +1,22 @@
+// The spectral multipliers of backend.h dashi_spec_op at (kx, ky), applied to z (included by
+// spec_derive.comp and cols_pass.comp, so that both compute them with the same arithmetic).
+// Codes 9 and 10 are the fused products' sources only (src/backend/vulkan/vk_rows.c).
+CPLX spec_op(uint op, REAL kx, REAL ky, CPLX z) {
+  REAL k2 = kx * kx + ky * ky;
+  REAL ik2 = k2 > REAL(0) ? REAL(1) / k2 : REAL(0);
+  REAL fr = REAL(0), fi = REAL(0);
+  switch (op) {
+  case 0u: fr = REAL(1); break;                               // copy
+  case 1u: fi = kx; break;                                    // i kx
+  case 2u: fi = ky; break;                                    // i ky
+  case 3u: fi = ky * ik2; break;                              // u:  i ky/|k|^2
+  case 4u: fi = -kx * ik2; break;                             // v: -i kx/|k|^2
+  case 5u: fr = -kx * ky * ik2; break;                        // S11 = du/dx
+  case 6u: fr = REAL(0.5) * (kx * kx - ky * ky) * ik2; break; // S12
+  case 7u: fr = -k2; break;                                   // laplacian
+  case 9u: fr = REAL(0.5) * kx * kx * ik2; break;             // kx^2 psi/2
+  case 10u: fr = -kx * kx; break;                             // -kx^2
+  default: fr = ik2; break;                                   // psi
+  }
+  return CPLX(fr * z.x - fi * z.y, fr * z.y + fi * z.x);
+}
