@@ -13,9 +13,13 @@
 // P[k] = (Z[k] + conj Z[N-k])/2, Q[k] = (Z[k] - conj Z[N-k])/(2i). Only fields of one kind share
 // a transform (s11 with s12, wx with wy, u with v, q1 with q2): a pair of very different
 // magnitudes would cost the smaller one digits. Div form: 3 inverse + 2 forward transforms per row.
-// The transforms are fft8.glsl's (8 points per thread in registers, radix-8 Stockham stages,
-// shared memory only between stages); SPLIT exchanges (real, then imaginary parts) where the
-// complex row does not fit: fp32 N = 8192 and fp64 N = 4096 on 48 KiB.
+// Each thread holds 8 points, t + i T (i = 0..7), in registers; Stockham radix-8 stages (+ one
+// radix-2 or radix-4 stage when N is not a power of 8) exchange through shared memory only between
+// stages: the first stage reads the natural order from memory and the last one leaves it in
+// registers. With SPLIT the shared row holds N reals and each exchange moves the real parts, then
+// the imaginary parts (twice the barriers, half the shared memory: fp32 N = 8192 and fp64
+// N = 4096 on 48 KiB). Twiddles exp(-2 pi i e/N) come from a host table computed in double, as the
+// product of two small tables in shared memory, tw[64 h] tw[l].
 #include "types.glsl"
 
 layout(constant_id = 0) const uint N = 64;
@@ -25,7 +29,6 @@ layout(local_size_x_id = 3) in;              // T = N/8 threads
 layout(constant_id = 4) const uint HI = 1;   // max(N/64, 1)
 layout(constant_id = 5) const uint NIM = 64; // N, or 1 with SPLIT
 layout(constant_id = 6) const uint SPLIT = 0;
-layout(constant_id = 8) const uint TWG = 0; // twiddles from device memory (fft8.glsl)
 
 const uint T = N / 8u;
 
@@ -42,11 +45,149 @@ layout(push_constant, std430) uniform PC {
   uint kout;       // outputs are written at ky <= kout
 } pc;
 
-const uint FFT_COLS = 1u; // one transform (row) per workgroup
-uint fft_thread() { return gl_LocalInvocationID.x; }
-uint fft_col() { return 0u; }
-CPLX fft_tw(uint e) { return pc.tw.v[e]; }
-#include "fft8.glsl"
+// one padding slot after every 8 values: the exchanges of the first stages write at strides of 8
+// and 64 values, which would put up to 8 threads of a warp on one bank (measured: 2.67 instead of
+// 2.96 ms per step at N = 4096 fp32 on an H200)
+uint pad(uint i) { return i + (i >> 3); }
+// the slots pad(i0 + r s), r = 0..7, as b + r d: pad is linear over steps s that are multiples
+// of 8 (and over s = 1 from a multiple of 8), one multiply-add or an immediate offset per value
+// instead of the padding arithmetic (fp32 N = 8192: 11.42 against 11.60 ms/step on an H200)
+void slots(uint i0, uint s, out uint sl[8]) {
+  bool lin = s % 8u == 0u || (s == 1u && i0 % 8u == 0u);
+  uint b = pad(i0), d = s == 1u ? 1u : s + s / 8u;
+  for (uint r = 0u; r < 8u; r++) sl[r] = lin ? b + r * d : pad(i0 + r * s);
+}
+// Whole exchanges in double move complex values through one array (one 128-bit access per value:
+// fp64 N = 2048, 1.22 against 1.32 ms/step on an H200); in single they move the real and the
+// imaginary parts through two (one array of vec2 was slower: N = 4096, 2.60 against 2.52);
+// SPLIT ones the real parts, then the imaginary parts, through sre.
+#if DASHI_F64
+const uint NRE = N + 1u - NIM; // N with SPLIT, else 1
+shared CPLX sc[NIM + NIM / 8u];
+shared REAL sre[NRE + NRE / 8u];
+#else
+shared REAL sre[N + N / 8u];
+shared REAL sim[NIM + NIM / 8u];
+#endif
+shared CPLX twlo[64];
+shared CPLX twhi[HI];
+
+#if DASHI_F64
+#define SQRT1_2 0.70710678118654752440LF
+#else
+#define SQRT1_2 0.70710678118654752440
+#endif
+
+CPLX cmul(CPLX a, CPLX b) { return CPLX(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }
+CPLX conjc(CPLX a) { return CPLX(a.x, -a.y); }
+CPLX times_i(CPLX a) { return CPLX(-a.y, a.x); }
+// exp(-2 pi i e/N) (inv: its conjugate), e < N
+CPLX wn(uint e, bool inv) {
+  CPLX w = cmul(twhi[e >> 6], twlo[e & 63u]);
+  return inv ? conjc(w) : w;
+}
+
+// v[i] -> shared slot o[i]; then dst[i] <- shared slot rd[i], i < nr (every thread takes part)
+void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8]) {
+  barrier();
+#if DASHI_F64
+  if (SPLIT == 0u) {
+    for (uint i = 0u; i < 8u; i++) sc[o[i]] = v[i];
+    barrier();
+    for (uint i = 0u; i < nr; i++) dst[i] = sc[rd[i]];
+    return;
+  }
+#endif
+  for (uint i = 0u; i < 8u; i++) {
+    sre[o[i]] = v[i].x;
+#if !DASHI_F64
+    if (SPLIT == 0u) sim[o[i]] = v[i].y;
+#endif
+  }
+  barrier();
+  for (uint i = 0u; i < nr; i++) {
+    dst[i].x = sre[rd[i]];
+#if !DASHI_F64
+    if (SPLIT == 0u) dst[i].y = sim[rd[i]];
+#endif
+  }
+  if (SPLIT != 0u) {
+    barrier();
+    for (uint i = 0u; i < 8u; i++) sre[o[i]] = v[i].y;
+    barrier();
+    for (uint i = 0u; i < nr; i++) dst[i].y = sre[rd[i]];
+  }
+}
+
+void dft4(inout CPLX x0, inout CPLX x1, inout CPLX x2, inout CPLX x3, bool inv) {
+  CPLX a0 = x0 + x2, a1 = x0 - x2, a2 = x1 + x3, d = x1 - x3;
+  CPLX a3 = inv ? times_i(d) : -times_i(d);
+  x0 = a0 + a2;
+  x1 = a1 + a3;
+  x2 = a0 - a2;
+  x3 = a1 - a3;
+}
+
+// X[m] = sum_r v[r] W_8^(r m) (inv: conjugate twiddles), in place
+void dft8(inout CPLX v[8], bool inv) {
+  CPLX a0 = v[0] + v[4], a1 = v[1] + v[5], a2 = v[2] + v[6], a3 = v[3] + v[7];
+  CPLX b0 = v[0] - v[4], b1 = v[1] - v[5], b2 = v[2] - v[6], b3 = v[3] - v[7];
+  // b_r W_8^r: W_8 = (1 - i)/sqrt 2, W_8^2 = -i, W_8^3 = -i W_8 (inv: conjugates)
+  REAL h = REAL(SQRT1_2);
+  b1 = inv ? h * CPLX(b1.x - b1.y, b1.x + b1.y) : h * CPLX(b1.x + b1.y, b1.y - b1.x);
+  b2 = inv ? times_i(b2) : -times_i(b2);
+  b3 = inv ? h * CPLX(b3.x - b3.y, b3.x + b3.y) : h * CPLX(b3.x + b3.y, b3.y - b3.x);
+  b3 = inv ? times_i(b3) : -times_i(b3);
+  dft4(a0, a1, a2, a3, inv);
+  dft4(b0, b1, b2, b3, inv);
+  v[0] = a0, v[2] = a1, v[4] = a2, v[6] = a3;
+  v[1] = b0, v[3] = b1, v[5] = b2, v[7] = b3;
+}
+
+// in-place length-N transform (inv: exponent +), unnormalized; thread t holds x[t + i T] in v[i]
+// on entry and X[t + i T] on return (Stockham: the last stage writes in natural order)
+void fft(inout CPLX v[8], bool inv) {
+  uint t = gl_LocalInvocationID.x, ns = 1u;
+  for (uint s = 0u; s < L8; s++) {
+    uint k = t & (ns - 1u);
+    if (ns > 1u) { // input r times W_(8 ns)^(r k) = W_N^(r e)
+      uint e = k * (T / ns);
+      CPLX w1 = wn(e, inv), w2 = wn(2u * e, inv), w4 = wn(4u * e, inv), w3 = cmul(w1, w2);
+      v[1] = cmul(v[1], w1);
+      v[2] = cmul(v[2], w2);
+      v[3] = cmul(v[3], w3);
+      v[4] = cmul(v[4], w4);
+      v[5] = cmul(v[5], cmul(w1, w4));
+      v[6] = cmul(v[6], cmul(w2, w4));
+      v[7] = cmul(v[7], cmul(w3, w4));
+    }
+    dft8(v, inv);
+    if (s + 1u < L8 || R2 > 1u) {
+      uint o[8], rd[8];
+      slots((t - k) * 8u + k, ns, o);
+      slots(t, T, rd);
+      exchange(v, o, rd, 8u, v);
+    }
+    ns *= 8u;
+  }
+  // last stage, ns = N/R2: butterfly j = t + m T takes registers m + r (8/R2), twiddle W_N^(r j),
+  // and writes back to the same registers (natural order)
+  if (R2 == 2u) {
+    for (uint m = 0u; m < 4u; m++) {
+      CPLX a = v[m], b = cmul(v[m + 4u], wn(t + m * T, inv));
+      v[m] = a + b;
+      v[m + 4u] = a - b;
+    }
+  } else if (R2 == 4u) {
+    for (uint m = 0u; m < 2u; m++) {
+      uint j = t + m * T;
+      CPLX x0 = v[m], x1 = cmul(v[m + 2u], wn(j, inv)), x2 = cmul(v[m + 4u], wn(2u * j, inv)),
+           x3 = cmul(v[m + 6u], wn(3u * j, inv));
+      dft4(x0, x1, x2, x3, inv);
+      v[m] = x0, v[m + 2u] = x1, v[m + 4u] = x2, v[m + 6u] = x3;
+    }
+  }
+}
 
 // the stored spectrum of one source at ky = m <= N/2: zero above kin and at N/2, DC real
 CPLX source(CBuf src, uint base, uint m) {
@@ -92,7 +233,7 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, bool hasq, uint row) {
   uint o[8], rd[8];
   CPLX zm[8]; // Z[N - k] for the k = t + i T <= N/2 of this thread (i <= 4)
   slots(t, T, o);
-  for (uint i = 0u; i < 8u; i++) rd[i] = slot((N - t - i * T) & (N - 1u));
+  for (uint i = 0u; i < 8u; i++) rd[i] = pad((N - t - i * T) & (N - 1u));
   exchange(v, o, rd, 5u, zm);
   for (uint i = 0u; i < 5u; i++) {
     uint k = t + i * T;
@@ -109,7 +250,9 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, bool hasq, uint row) {
 
 void main() {
   uint row = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
-  fft_twiddles(pc.tw);
+  for (uint j = t; j < 64u; j += T) twlo[j] = j < N ? pc.tw.v[j] : CPLX(0);
+  for (uint j = t; j < HI; j += T) twhi[j] = pc.tw.v[64u * j];
+  barrier();
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
   CPLX v[8];
   REAL nut[8], ax[8], ay[8];

@@ -59,7 +59,6 @@ typedef enum {
   PIPE_CARRIER_FINING,
   PIPE_CARRIER_P95,
   PIPE_ROWS, /* the fused row pass (vk_rows.c): its own specialization, created on first use */
-  PIPE_COLS, /* the fused x passes (vk_rows.c): the same */
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -146,19 +145,16 @@ typedef struct {
   VkPipelineLayout layout;
   VkPipeline pipes[PIPE_COUNT];
   /* buffers */
-  vk_buffer partials;      /* device-local reduction partials */
-  vk_buffer results;       /* host-visible reduction results */
-  vk_buffer staging;       /* host-visible get/put staging */
-  vk_buffer work;          /* VkFFT scratch: 2D (one rank) or x-rows [f][i][ky] (several ranks) */
-  vk_buffer temp;          /* VkFFT's temporary buffer (multi-pass transforms of large N) */
-  vk_buffer work_k;        /* several ranks: ky-rows [f][a][x] */
-  vk_buffer send, recv;    /* several ranks: host-visible transpose buffers */
-  vk_buffer dtab;          /* exp dealiasing table (created on first use) */
-  vk_buffer rows_tw;       /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
-  bool rows_split;         /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
-  uint32_t cols_per_group; /* fused x passes: columns per workgroup, 0: VkFFT (DASHI_VK_XPASS) */
-  bool cols_split;         /* fused x passes: exchanges in two halves */
-  uint32_t tw_global;      /* fft8.glsl: twiddles from device memory (DASHI_VK_TWIDDLES) */
+  vk_buffer partials;   /* device-local reduction partials */
+  vk_buffer results;    /* host-visible reduction results */
+  vk_buffer staging;    /* host-visible get/put staging */
+  vk_buffer work;       /* VkFFT scratch: 2D (one rank) or x-rows [f][i][ky] (several ranks) */
+  vk_buffer temp;       /* VkFFT's temporary buffer (multi-pass transforms of large N) */
+  vk_buffer work_k;     /* several ranks: ky-rows [f][a][x] */
+  vk_buffer send, recv; /* several ranks: host-visible transpose buffers */
+  vk_buffer dtab;       /* exp dealiasing table (created on first use) */
+  vk_buffer rows_tw;    /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
+  bool rows_split;      /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -301,7 +297,6 @@ int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_
  * receives the reason when it cannot */
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
 const char *vk_rows_name(const vk_ctx *c);          /* the row kernel in use, for fft_library */
-void vk_cols_spec(const vk_ctx *c, uint32_t sc[8]); /* cols_pass.comp's specialization */
 void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]); /* its specialization constants */
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);

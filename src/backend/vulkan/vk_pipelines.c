@@ -20,7 +20,6 @@ static const struct {
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
   bool rows;      /* the fused row pass: its own specialization, created on first use */
-  bool cols;      /* the fused x passes: their own specialization, created on first use */
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
     [PIPE_NONLINEAR] = {"nonlinear", true},
@@ -47,7 +46,6 @@ static const struct {
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
     [PIPE_ROWS] = {"rows_pair", false, false, true},
-    [PIPE_COLS] = {"cols_pass", false, false, false, true},
 };
 
 void pc_init(vk_pc *p, const vk_ctx *c) {
@@ -111,26 +109,17 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
 }
 
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * row pass (rows_pair.comp) and x passes (cols_pass.comp) take their own (vk_rows_spec,
- * vk_cols_spec) instead */
+ * row pass (rows_pair.comp) takes its own (vk_rows_spec) instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
-  uint32_t sc[9] = {l->N,
-                    l->nrows,
-                    l->nky,
-                    l->ky0,
-                    l->kyfast,
-                    l->count,
-                    (uint32_t)c->g->nx * (uint32_t)c->g->N,
-                    0,
-                    c->tw_global};
+  uint32_t sc[7] = {
+      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
   if (shaders[i].rows) vk_rows_spec(c, sc);
-  if (shaders[i].cols) vk_cols_spec(c, sc);
-  VkSpecializationMapEntry me[9];
-  for (uint32_t k = 0; k < 9; k++)
+  VkSpecializationMapEntry me[7];
+  for (uint32_t k = 0; k < 7; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
   VkSpecializationInfo si = {
-      .mapEntryCount = 9, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
+      .mapEntryCount = 7, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
   char name[64];
   const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
   if (shaders[i].lazy && !c->f64)
@@ -155,9 +144,7 @@ static int make_pipeline(vk_ctx *c, int i) {
   if (r != VK_SUCCESS) return vk_fail(c, stage, r);
   VkComputePipelineCreateInfo pi = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .flags = c->exec_stats && (shaders[i].rows || shaders[i].cols)
-                   ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR
-                   : 0,
+      .flags = c->exec_stats && shaders[i].rows ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
       .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                 .module = mod,
@@ -181,7 +168,7 @@ int vk_pipelines_create(vk_ctx *c) {
   VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
   if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
   for (int i = 0; i < PIPE_COUNT; i++)
-    if (!shaders[i].lazy && !shaders[i].rows && !shaders[i].cols) DASHI_CALL(make_pipeline(c, i));
+    if (!shaders[i].lazy && !shaders[i].rows) DASHI_CALL(make_pipeline(c, i));
   return 0;
 }
 

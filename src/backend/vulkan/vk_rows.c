@@ -5,18 +5,16 @@
  * 4/6/7 fields, nonlinear_pointwise, 2D forward transforms of 1/2/3 fields - writes and reads every
  * real field, and transforms every column along x although, under the 2/3 band hint K, only the
  * columns ky <= K are non-zero (inverse) or read (forward). Here:
- *   1. the conjugated sources of the derivatives (psi, v, kx^2 psi/2, w, wx [, -kx^2 w]: the
- *      factors of ky are applied in step 3), only in the columns ky < c_in (c_in = K+1 rounded up
- *      to 16 under the hint, else N/2), transformed forward along x: the conjugate of the inverse
- *      x transform. By cols_pass.comp (mode 0: w read once, every column in one pass, C columns
- *      per workgroup) or, with DASHI_VK_XPASS=vkfft, by spec_derive and VkFFT's strided C2C
- *      (two passes per column at N = 4096 fp32, see vk_fft.c on inverse launches at offsets);
- *   2. rows_pair.comp, one workgroup per physical row: the C2R transforms along y, the products,
+ *   1. spec_derive writes the conjugated sources of the derivatives (psi, v, kx^2 psi/2, w, wx
+ *      [, -kx^2 w]: the factors of ky are applied in step 3), only in the columns ky < c_in
+ *      (c_in = K+1 rounded up to 16 under the hint, else N/2);
+ *   2. VkFFT's forward C2C along x of those columns, in place: the conjugate of the inverse
+ *      x transform (only forward launches; see vk_fft.c on inverse launches at offsets);
+ *   3. rows_pair.comp, one workgroup per physical row: the C2R transforms along y, the products,
  *      and the R2C transforms along y of the products into the columns ky <= K of the outputs,
  *      with no real field in memory (two real fields per length-N complex transform, 8 points per
  *      thread in registers, N/8 threads per row, the row in shared memory only between stages);
- *   3. the forward C2C along x of the columns ky < c_out of the products, in place: cols_pass.comp
- *      (mode 1: only the rows |kx| <= K written under the hint) or VkFFT.
+ *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
  * The result is the composition's to round-off (test_vk_parity with DASHI_VK_FFT=fused). Where the
  * row kernel does not fit the device, the backend runs the composition and says so in
  * fft_library. */
@@ -29,8 +27,9 @@
 #include "vk_internal.h"
 
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
- * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), complex row NIM = N or 1
- * with split exchanges, SPLIT) and the shared memory they size (shared_bytes) */
+ * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), imaginary row NIM = N or 1
+ * with split exchanges, SPLIT) and the shared memory they size: the row (rows_shared), the two
+ * twiddle tables (64 + HI complex) */
 void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]) {
   uint32_t n = c->lay.N, lg = 0;
   while ((1u << lg) < n) lg++;
@@ -39,18 +38,14 @@ void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]) {
   memcpy(sc, rs, sizeof rs);
 }
 
-/* fft8.glsl's shared memory: per transform, the complex row (NIM + NIM/8 values, NIM = N, or 1
- * with split exchanges) and the real one (NRE + NRE/8, NRE = N + 1 - NIM), and the twiddle
- * tables (64 + max(N/64, 1) complex) */
-static uint64_t shared_bytes(const vk_ctx *c, uint64_t n, uint64_t transforms, bool split) {
-  uint64_t hi = n / 64 ? n / 64 : 1, nim = split ? 1 : n, nre = n + 1 - nim;
-  return (transforms * (2 * (nim + nim / 8) + nre + nre / 8) + (64 + hi) * 2) * c->rsize;
-}
-
 static uint64_t rows_shared(const vk_ctx *c) {
   uint32_t sc[7];
   vk_rows_spec(c, sc);
-  return shared_bytes(c, sc[0], 1, sc[6]);
+  uint64_t n = sc[0], hi = sc[4], nim = sc[5], nre = n + 1 - nim;
+  /* single: a real row of N and one of NIM values; double: a complex row of NIM and a real one
+   * of NRE = N + 1 - NIM (rows_pair.comp), each + 1/8 padding */
+  uint64_t row = c->f64 ? 2 * (nim + nim / 8) + nre + nre / 8 : n + n / 8 + nim + nim / 8;
+  return (row + (64 + hi) * 2) * c->rsize;
 }
 
 /* DASHI_VK_ROWS: auto (default: whole complex exchanges where the row fits, else split), pair
@@ -67,65 +62,8 @@ static int rows_split(vk_ctx *c, uint64_t limit) {
   return 0;
 }
 
-/* cols_pass.comp's layout: the row kernel's transform constants, C N/8 threads, the imaginary
- * rows and SPLIT of its own exchanges, and C columns per workgroup */
-void vk_cols_spec(const vk_ctx *c, uint32_t sc[8]) {
-  uint32_t n = c->lay.N;
-  vk_rows_spec(c, sc);
-  sc[3] = c->cols_per_group * (n / 8);
-  sc[5] = c->cols_split ? 1 : n;
-  sc[6] = c->cols_split;
-  sc[7] = c->cols_per_group;
-}
-
-static uint64_t cols_shared(const vk_ctx *c, uint32_t cpg, bool split) {
-  return shared_bytes(c, c->lay.N, cpg, split);
-}
-
-/* DASHI_VK_XPASS: auto (default: cols_pass.comp with the most columns per workgroup, up to 16,
- * that fit the device's threads and shared memory, whole complex exchanges where those fit, else
- * split), vkfft (spec_derive + VkFFT's x passes), colsC or colsCs (C columns per workgroup,
- * whole or split exchanges: tests and measurements) */
-static int cols_choose(vk_ctx *c, uint64_t limit, uint32_t max_threads) {
-  const char *v = getenv("DASHI_VK_XPASS");
-  uint32_t n = c->lay.N, t = n / 8, mh = n / 2;
-  c->cols_per_group = 0;
-  c->cols_split = false;
-  if (v && !strcmp(v, "vkfft")) return 0;
-  if (!v || !*v || !strcmp(v, "auto")) {
-    for (uint32_t cpg = 16; cpg >= 1 && !c->cols_per_group; cpg /= 2)
-      if (cpg <= mh && cpg * t <= max_threads && cols_shared(c, cpg, true) <= limit)
-        c->cols_per_group = cpg, c->cols_split = cols_shared(c, cpg, false) > limit;
-    return 0;
-  }
-  char *end = NULL;
-  unsigned long cpg = strncmp(v, "cols", 4) ? 0 : strtoul(v + 4, &end, 10);
-  bool split = end && *end == 's';
-  if (!cpg || cpg > 16 || (cpg & (cpg - 1)) || *(end + split))
-    return dashi_err(DASHI_ERR_USAGE,
-                     "DASHI_VK_XPASS=%s: expected auto, vkfft, or colsC / colsCs (C = 1, 2, 4, 8 "
-                     "or 16 columns per workgroup, s: split exchanges)",
-                     v);
-  if (cpg > mh || cpg * t > max_threads || cols_shared(c, (uint32_t)cpg, split) > limit)
-    return dashi_err(DASHI_ERR_USAGE,
-                     "DASHI_VK_XPASS=%s: %lu columns of N=%u need %llu threads and %llu bytes of "
-                     "shared memory per workgroup; the device allows %u and %llu",
-                     v, cpg, n, (unsigned long long)(cpg * t),
-                     (unsigned long long)cols_shared(c, (uint32_t)cpg, split), max_threads,
-                     (unsigned long long)limit);
-  c->cols_per_group = (uint32_t)cpg, c->cols_split = split;
-  return 0;
-}
-
 const char *vk_rows_name(const vk_ctx *c) {
-  static char name[160];
-  char x[96] = "VkFFT";
-  if (c->cols_per_group)
-    snprintf(x, sizeof x, "column kernel, %u columns per workgroup%s", c->cols_per_group,
-             c->cols_split ? ", split exchanges" : "");
-  snprintf(name, sizeof name, "paired radix-8 row kernel%s; x passes: %s",
-           c->rows_split ? ", split exchanges" : "", x);
-  return name;
+  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
 }
 
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
@@ -135,14 +73,6 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   uint64_t limit = lim->maxComputeSharedMemorySize;
   if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
   DASHI_CALL(rows_split(c, limit));
-  uint32_t max_threads = lim->maxComputeWorkGroupInvocations < lim->maxComputeWorkGroupSize[0]
-                             ? lim->maxComputeWorkGroupInvocations
-                             : lim->maxComputeWorkGroupSize[0];
-  DASHI_CALL(cols_choose(c, limit, max_threads));
-  const char *tw = getenv("DASHI_VK_TWIDDLES");
-  if (tw && *tw && strcmp(tw, "shared") && strcmp(tw, "global"))
-    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TWIDDLES=%s: expected shared or global", tw);
-  c->tw_global = tw && !strcmp(tw, "global");
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   *ok = false;
   if (g->size != 1) return snprintf(why, whylen, "one rank only (%d ranks)", g->size), 0;
@@ -172,7 +102,6 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   free(host);
   DASHI_CALL(rc);
   DASHI_CALL(vk_pipeline_ensure(c, PIPE_ROWS));
-  if (c->cols_per_group) DASHI_CALL(vk_pipeline_ensure(c, PIPE_COLS));
   *ok = true;
   return 0;
 }
@@ -212,25 +141,6 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *con
   return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->N);
 }
 
-/* cols_pass.comp over the columns ky < cols: mode 0, the n sources ops[] of w into f[]; mode 1,
- * the n fields f[] in place (see the shader for band) */
-static int cols_dispatch(vk_ctx *c, uint32_t mode, const dashi_field *w, int n, const int *ops,
-                         dashi_field *const *f, uint32_t cols, uint32_t band) {
-  vk_pc p;
-  uint32_t packed = 0;
-  pc_init(&p, c);
-  pc_addr(&p, w ? VKF(w)->addr : 0);
-  for (int i = 0; i < 6; i++) pc_addr(&p, i < n ? VKF(f[i])->addr : 0);
-  pc_addr(&p, c->rows_tw.addr);
-  for (int i = 0; ops && i < n; i++) packed |= (uint32_t)ops[i] << (4 * i);
-  pc_u32(&p, mode);
-  pc_u32(&p, packed);
-  pc_u32(&p, (uint32_t)n);
-  pc_u32(&p, cols);
-  pc_u32(&p, band);
-  return vk_dispatch_groups(c, PIPE_COLS, &p, (cols + c->cols_per_group - 1) / c->cols_per_group);
-}
-
 int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out) {
   vk_ctx *c = VKX(b);
@@ -254,17 +164,10 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   /* the sources this form needs, into sd[0..ns) */
   bool used[6] = {true, true, sgs, true, true, sgs && lap};
   dashi_spec_op sops[6];
-  int iops[6];
   dashi_field *src[6] = {NULL};
   int ns = 0;
   for (int s = 0; s < 6; s++)
-    if (used[s])
-      iops[ns] = source_ops[s], sops[ns] = (dashi_spec_op)source_ops[s], src[s] = sd[ns++];
-  if (c->cols_per_group) {
-    DASHI_CALL(cols_dispatch(c, 0, w, ns, iops, sd, cin, bin ? kin : 0));
-    DASHI_CALL(rows_dispatch(c, sp, src, out, nn, kin, kout, bout));
-    return cols_dispatch(c, 1, NULL, nn, NULL, out, cout, bout ? kout : 0);
-  }
+    if (used[s]) sops[ns] = (dashi_spec_op)source_ops[s], src[s] = sd[ns++];
   DASHI_CALL(vk_derive_record(c, w, ns, sops, sd, 0, cin, true));
   DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
   DASHI_CALL(rows_dispatch(c, sp, src, out, nn, kin, kout, bout));
