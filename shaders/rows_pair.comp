@@ -29,6 +29,7 @@ layout(local_size_x_id = 3) in;              // T = N/8 threads
 layout(constant_id = 4) const uint HI = 1;   // max(N/64, 1)
 layout(constant_id = 5) const uint NIM = 64; // N, or 1 with SPLIT
 layout(constant_id = 6) const uint SPLIT = 0;
+layout(constant_id = 7) const uint LINSLOT = 1; // slots as base + r step (see slots)
 
 const uint T = N / 8u;
 
@@ -40,7 +41,8 @@ layout(push_constant, std430) uniform PC {
   CBuf tw;         // exp(-2 pi i e/N), e = 0..N-1
   REAL smag2;      // (Cs Delta)^2 * 2
   REAL scale;      // 1/N^2 (the inverse normalization)
-  uint flags;      // 1: SGS, 2: lap form, 4: write zero at ky = N/2
+  uint flags;      // 1: SGS, 2: lap form, 4: write zero at ky = N/2, 8: wy from psi (no w),
+                   // 16: div form, o0 = adv + i ky q2 and no o2 (backend.h fold_q2)
   uint kin;        // inputs are read at ky <= kin (zero above)
   uint kout;       // outputs are written at ky <= kout
 } pc;
@@ -49,11 +51,13 @@ layout(push_constant, std430) uniform PC {
 // and 64 values, which would put up to 8 threads of a warp on one bank (measured: 2.67 instead of
 // 2.96 ms per step at N = 4096 fp32 on an H200)
 uint pad(uint i) { return i + (i >> 3); }
-// the slots pad(i0 + r s), r = 0..7, as b + r d: pad is linear over steps s that are multiples
-// of 8 (and over s = 1 from a multiple of 8), one multiply-add or an immediate offset per value
-// instead of the padding arithmetic (fp32 N = 8192: 11.42 against 11.60 ms/step on an H200)
+// the slots pad(i0 + r s), r = 0..7; with LINSLOT as b + r d (pad is linear over steps s that are
+// multiples of 8, and over s = 1 from a multiple of 8): one multiply-add or an immediate offset per
+// value instead of the padding arithmetic. Measured on an H200 (ms/step): split exchanges, fp32
+// N = 8192, 10.53 against 11.26 (LINSLOT); whole fp32 ones, N = 4096, 2.35 against 2.38 and
+// N = 2048, 0.559 against 0.565 (no LINSLOT: 125 instead of 114 registers); vk_rows_spec chooses.
 void slots(uint i0, uint s, out uint sl[8]) {
-  bool lin = s % 8u == 0u || (s == 1u && i0 % 8u == 0u);
+  bool lin = LINSLOT != 0u && (s % 8u == 0u || (s == 1u && i0 % 8u == 0u));
   uint b = pad(i0), d = s == 1u ? 1u : s + s / 8u;
   for (uint r = 0u; r < 8u; r++) sl[r] = lin ? b + r * d : pad(i0 + r * s);
 }
@@ -197,15 +201,18 @@ CPLX source(CBuf src, uint base, uint m) {
 }
 
 const uint U = 0u, V = 1u, WX = 2u, WY = 3u, S11 = 4u, S12 = 5u, LAP = 6u;
-// field f at ky = m from the sources: u = i ky psi, v, wx, wy = i ky w, S11 = du/dx = -i ky v,
-// S12 = (kx^2 - ky^2) psi/2, lap w = -kx^2 w - ky^2 w
+// field f at ky = m from the sources: u = i ky psi, v, wx, wy = i ky w (flag 8: i ky (2 kx^2 psi/2
+// + ky^2 psi)), S11 = du/dx = -i ky v, S12 = (kx^2 - ky^2) psi/2, lap w = -kx^2 w - ky^2 w
 CPLX field(uint f, uint base, uint m) {
   REAL ky = REAL(m);
   switch (f) {
   case U: return ky * times_i(source(pc.i0, base, m));
   case V: return source(pc.i1, base, m);
   case WX: return source(pc.i4, base, m);
-  case WY: return ky * times_i(source(pc.i3, base, m));
+  case WY:
+    if ((pc.flags & 8u) != 0u)
+      return ky * times_i(REAL(2) * source(pc.i2, base, m) + ky * ky * source(pc.i0, base, m));
+    return ky * times_i(source(pc.i3, base, m));
   case S11: return -ky * times_i(source(pc.i1, base, m));
   case S12: return source(pc.i2, base, m) - REAL(0.5) * ky * ky * source(pc.i0, base, m);
   default: return source(pc.i5, base, m) - ky * ky * source(pc.i3, base, m);
@@ -226,8 +233,10 @@ void inverse_pair(uint fa, uint fb, bool hasb, uint row, out CPLX v[8]) {
   fft(v, true);
 }
 
-// the half spectra of p = Re v, q = Im v (v[i] at y = t + i T) at ky <= kout into dp (and dq)
-void forward_pair(CPLX v[8], CBuf dp, CBuf dq, bool hasq, uint row) {
+// the half spectra of p = Re v, q = Im v (v[i] at y = t + i T) at ky <= kout into dp, and by
+// mode: 0 q unused, 1 q into dq, 2 q kept in kq (this thread's k = t + i T, i < 5), 3 p + i ky kq
+// into dp (the fold of flag 16: adv + i ky q2)
+void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint row) {
   uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
   fft(v, false);
   uint o[8], rd[8];
@@ -238,13 +247,15 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, bool hasq, uint row) {
   for (uint i = 0u; i < 5u; i++) {
     uint k = t + i * T;
     if (k > pc.kout) continue;
-    CPLX c = conjc(zm[i]), d = v[i] - c;
-    dp.v[base + k] = REAL(0.5) * (v[i] + c);
-    if (hasq) dq.v[base + k] = REAL(0.5) * CPLX(d.y, -d.x);
+    CPLX c = conjc(zm[i]), d = v[i] - c, P = REAL(0.5) * (v[i] + c), Q = REAL(0.5) * CPLX(d.y, -d.x);
+    if (mode == 3u) P += REAL(k) * times_i(kq[i]);
+    dp.v[base + k] = P;
+    if (mode == 1u) dq.v[base + k] = Q;
+    if (mode == 2u) kq[i] = Q;
   }
   if (t == 0u && (pc.flags & 4u) != 0u) {
     dp.v[base + N / 2u] = CPLX(0);
-    if (hasq) dq.v[base + N / 2u] = CPLX(0);
+    if (mode == 1u) dq.v[base + N / 2u] = CPLX(0);
   }
 }
 
@@ -254,14 +265,14 @@ void main() {
   for (uint j = t; j < HI; j += T) twhi[j] = pc.tw.v[64u * j];
   barrier();
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
-  CPLX v[8];
+  CPLX v[8], kq[5];
   REAL nut[8], ax[8], ay[8];
   if (!sgs) {
     inverse_pair(WX, WY, true, row, v);
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     inverse_pair(U, V, true, row, v);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
-    forward_pair(v, pc.o0, pc.o0, false, row);
+    forward_pair(v, pc.o0, pc.o0, 0u, kq, row);
     return;
   }
   inverse_pair(S11, S12, true, row, v);
@@ -272,10 +283,11 @@ void main() {
       ax[i] = v[i].x, ay[i] = v[i].y;
       v[i] = nut[i] * v[i];
     }
-    forward_pair(v, pc.o1, pc.o2, true, row);
+    bool fold = (pc.flags & 16u) != 0u; // q2 kept in registers, then adv + i ky q2
+    forward_pair(v, pc.o1, pc.o2, fold ? 2u : 1u, kq, row);
     inverse_pair(U, V, true, row, v); // -> adv
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
-    forward_pair(v, pc.o0, pc.o0, false, row);
+    forward_pair(v, pc.o0, pc.o0, fold ? 3u : 0u, kq, row);
     return;
   }
   // lap form: only fields of one kind share a transform (a pair of very different magnitudes,
@@ -284,8 +296,8 @@ void main() {
   for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
   inverse_pair(U, V, true, row, v); // -> adv
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
-  forward_pair(v, pc.o0, pc.o0, false, row);
+  forward_pair(v, pc.o0, pc.o0, 0u, kq, row);
   inverse_pair(LAP, LAP, false, row, v); // -> q
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
-  forward_pair(v, pc.o1, pc.o1, false, row);
+  forward_pair(v, pc.o1, pc.o1, 0u, kq, row);
 }

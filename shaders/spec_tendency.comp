@@ -1,6 +1,7 @@
 #version 460
 // rhs = D(k) [adv + sgs(q1, q2)] - (nu0 |k|^2 + drag) w + force (backend.h spec_tendency);
-// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form;
+// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form, 1024 div form with i ky q2 in adv
+// (backend.h q2_in_adv: q2 is not read);
 // 32: also the spec_lincomb that follows it, dst = c0 t0 + c1 t1 + c2 t2, with nterms = flags
 //     bits 6-7, the term that is rhs itself = bits 8-9, the other terms e0, e1 in order (one pass
 //     instead of two: the RK combination reads rhs from registers).
@@ -51,6 +52,9 @@ void main() {
       if ((pc.flags & 16u) != 0u) {
         nr += a.x;
         ni += a.y;
+      } else if ((pc.flags & 1024u) != 0u) { // i kx q1 (i ky q2 is in adv)
+        nr += -kx * a.y;
+        ni += kx * a.x;
       } else { // i kx q1 + i ky q2
         CPLX b = pc.q2.v[m];
         nr += -kx * a.y - ky * b.y;

@@ -42,6 +42,9 @@ typedef enum { DASHI_SGS_FORM_DIV, DASHI_SGS_FORM_LAP } dashi_sgs_form;
 typedef struct {
   double smag; /* (Cs Delta)^2, 0 = no SGS */
   dashi_sgs_form form;
+  /* nonlinear_products only, div form with SGS: out = {adv + i ky q2, q1} (nn = 2), for a caller
+   * that needs only the whole right-hand side (spec_tendency with q2_in_adv) */
+  bool fold_q2;
 } dashi_sgs_params;
 
 /* Spectral tendency: rhs = D(k) [a*adv + s*sgs(q1,q2)] - v*(nu0 |k|^2 + drag) w + f*force. */
@@ -50,6 +53,9 @@ typedef struct {
   dashi_sgs_form form;
   double nu0, drag;
   bool with_adv, with_sgs, with_linear, with_force;
+  /* div form, with_adv and with_sgs: adv holds adv + i ky q2 (nonlinear_products with fold_q2)
+   * and q2 is not read */
+  bool q2_in_adv;
 } dashi_tend_params;
 
 typedef struct dashi_backend dashi_backend;

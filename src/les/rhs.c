@@ -45,15 +45,20 @@ static int band_in(const dashi_les *s, const dashi_field *w) {
 }
 
 /* the nonlinear products of state w, in spectral space (s->nl_spec); with nu_t_mean, real u, v
- * stay in rl[0..1] (otherwise a backend's fused op may leave them unset) */
-static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean) {
+ * stay in rl[0..1] (otherwise a backend's fused op may leave them unset). *folded (whole: the
+ * caller needs only the whole right-hand side; else NULL): a backend's fused op left
+ * adv + i ky q2 in nl_spec[0] and no q2 (backend.h fold_q2) */
+static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean, bool *folded) {
   const struct dashi_backend_ops *ops = s->b->ops;
   int nd = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
   int nn = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 2 : 3) : 1;
   dashi_sgs_params sp = sgs_params(s);
   s->b->fft_band_in = band_in(s, w);
+  if (folded) *folded = false;
   if (!nu_t_mean && ops->nonlinear_products) {
     s->b->fft_band_out = band_out(s);
+    if (folded && nn == 3) /* one forward transform fewer */
+      sp.fold_q2 = *folded = true, nn = 2;
     int rc = ops->nonlinear_products(s->b, &sp, w, nd, deriv_ops, s->sd, nn, s->nl_spec);
     s->b->fft_band_in = s->b->fft_band_out = 0;
     return rc;
@@ -69,14 +74,14 @@ static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean) {
 }
 
 static int tendency(dashi_les *s, const dashi_tend_params *p, dashi_field *w, dashi_field *rhs) {
-  return s->b->ops->spec_tendency(s->b, p, w, s->nl_spec[0], s->nl_spec[1], s->nl_spec[2], s->force,
-                                  rhs);
+  return s->b->ops->spec_tendency(s->b, p, w, s->nl_spec[0], s->nl_spec[1],
+                                  p->q2_in_adv ? NULL : s->nl_spec[2], s->force, rhs);
 }
 
 int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs) {
   PetscLogEventBegin(dashi_ev_rhs, 0, 0, 0, 0);
   dashi_tend_params p = tend_params(s);
-  int rc = nonlinear_products(s, w, NULL);
+  int rc = nonlinear_products(s, w, NULL, &p.q2_in_adv);
   if (!rc) rc = tendency(s, &p, w, rhs);
   s->rhs_evals++;
   PetscLogEventEnd(dashi_ev_rhs, 0, 0, 0, 0);
@@ -92,14 +97,14 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
   if (!p.with_adv && !p.with_sgs && !p.with_linear && !p.with_force && strcmp(term, "sgs") &&
       strcmp(term, "force"))
     return dashi_err(DASHI_ERR_USAGE, "unknown right-hand-side term '%s'", term);
-  DASHI_CALL(nonlinear_products(s, w, NULL));
+  DASHI_CALL(nonlinear_products(s, w, NULL, NULL));
   return tendency(s, &p, w, out);
 }
 
 int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double *umax,
                                    double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean));
+  DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL));
   double mu, mv;
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &mu));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &mv));

@@ -365,6 +365,46 @@ static void test_tendency(void) {
                                     gpu.s[5]));
     cmp_spec(5, cases[k].what);
   }
+  /* q2 folded into adv (backend.h q2_in_adv), as the fused products leave it: the GPU's and the
+   * CPU's folded tendencies against the CPU's unfolded one */
+  {
+    double *adv = malloc(sizeof(double) * nspec), *q2 = malloc(sizeof(double) * nspec);
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[1], adv));
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[3], q2));
+    for (int a = 0; a < G.nky; a++)
+      for (int b = 0; b < N; b++) {
+        size_t m = 2 * ((size_t)a * N + b);
+        double ky = G.ky0 + a;
+        adv[m] -= ky * q2[m + 1], adv[m + 1] += ky * q2[m];
+      }
+    put_spec(7, adv);
+    dashi_tend_params p = {.dealias = {DASHI_DEALIAS_TWOTHIRDS, 36, 8},
+                           .form = DASHI_SGS_FORM_DIV,
+                           .nu0 = 1e-3,
+                           .drag = 0.05,
+                           .with_adv = true,
+                           .with_sgs = true,
+                           .with_linear = true};
+    TU_OK(cpu.b->ops->spec_tendency(cpu.b, &p, cpu.s[0], cpu.s[1], cpu.s[2], cpu.s[3], NULL,
+                                    cpu.s[5]));
+    p.q2_in_adv = true;
+    TU_OK(gpu.b->ops->spec_tendency(gpu.b, &p, gpu.s[0], gpu.s[7], gpu.s[2], NULL, NULL, gpu.s[5]));
+    cmp_spec(5, "spec_tendency, q2 in adv (GPU) vs not (CPU)");
+    TU_OK(cpu.b->ops->spec_tendency(cpu.b, &p, cpu.s[0], cpu.s[7], cpu.s[2], NULL, NULL, cpu.s[8]));
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[8], adv));
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[5], q2));
+    double e = rel_l2(adv, q2, nspec, true);
+    tu_check(e <= tol, "%-40s rel L2 %.2e (tol %.0e)", "spec_tendency, q2 in adv (CPU) vs not", e,
+             tol);
+    p.form = DASHI_SGS_FORM_LAP; /* a usage error on both */
+    tu_check(cpu.b->ops->spec_tendency(cpu.b, &p, cpu.s[0], cpu.s[7], cpu.s[2], NULL, NULL,
+                                       cpu.s[8]) == DASHI_ERR_USAGE &&
+                 gpu.b->ops->spec_tendency(gpu.b, &p, gpu.s[0], gpu.s[7], gpu.s[2], NULL, NULL,
+                                           gpu.s[8]) == DASHI_ERR_USAGE,
+             "spec_tendency: q2_in_adv in the lap form is a usage error on both backends");
+    free(adv);
+    free(q2);
+  }
   /* a tendency followed by an RK combination that reads it (one fused pass on the GPU), the
    * combination written over the tendency's own state input; then one it cannot fuse (4 terms) */
   {

@@ -381,15 +381,17 @@ static const double *dealias_table(cpu_impl *c, const dashi_dealias *d) {
 static inline void tend_row(int N, double ky, const double *kx, const double *Dk, const cplx_t *W,
                             const cplx_t *A, const cplx_t *Q1, const cplx_t *Q2, const cplx_t *F,
                             cplx_t *out, double nu0, double drag, bool use_adv, bool use_sgs,
-                            bool div, bool use_lin, bool use_f) {
+                            bool div, bool use_lin, bool use_f, bool use_q2) {
   for (int bb = 0; bb < N; bb++) {
     const double kxb = kx[bb], D = Dk[bb];
     double nr = 0, ni = 0;
     if (use_adv) nr += A[bb][0], ni += A[bb][1];
     if (use_sgs) {
-      if (div) /* i kx q1 + i ky q2 */
+      if (div && use_q2) /* i kx q1 + i ky q2 */
         nr += -kxb * (double)Q1[bb][1] - ky * (double)Q2[bb][1],
             ni += kxb * (double)Q1[bb][0] + ky * (double)Q2[bb][0];
+      else if (div) /* i ky q2 is in adv */
+        nr += -kxb * (double)Q1[bb][1], ni += kxb * (double)Q1[bb][0];
       else
         nr += Q1[bb][0], ni += Q1[bb][1];
     }
@@ -412,14 +414,18 @@ static int spec_tendency(dashi_backend *b, const dashi_tend_params *p, const das
                *Q2 = q2 ? C(q2) : NULL, *F = force ? C(force) : NULL;
   cplx_t *out = C(rhs);
   const bool use_adv = p->with_adv && A, use_sgs = p->with_sgs && Q1, use_f = p->with_force && F,
-             div = p->form == DASHI_SGS_FORM_DIV, lin = p->with_linear;
+             div = p->form == DASHI_SGS_FORM_DIV, lin = p->with_linear, use_q2 = !p->q2_in_adv;
+  if (p->q2_in_adv && !(div && use_adv && use_sgs))
+    return dashi_err(DASHI_ERR_USAGE, "spec_tendency: q2_in_adv needs the div form, adv and sgs");
+  if (use_sgs && div && use_q2 && !Q2)
+    return dashi_err(DASHI_ERR_USAGE, "spec_tendency: the div form needs q1 and q2");
   const double *Dk = dealias_table(c, &p->dealias);
   for (int a = 0; a < g->nky; a++) {
     const size_t m = (size_t)a * N;
     const double ky = g->ky0 + a;
 #define TROW(ad, sg, dv, ln, fo)                                                                   \
   tend_row(N, ky, c->kx, Dk + m, W + m, A ? A + m : NULL, Q1 ? Q1 + m : NULL, Q2 ? Q2 + m : NULL,  \
-           F ? F + m : NULL, out + m, p->nu0, p->drag, ad, sg, dv, ln, fo)
+           F ? F + m : NULL, out + m, p->nu0, p->drag, ad, sg, dv, ln, fo, use_q2)
     if (use_adv && use_sgs && div && lin && !use_f)
       TROW(true, true, true, true, false); /* the LES */
     else if (use_adv && use_sgs && div && lin && use_f)

@@ -297,7 +297,7 @@ int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_
  * receives the reason when it cannot */
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
 const char *vk_rows_name(const vk_ctx *c);          /* the row kernel in use, for fft_library */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]); /* its specialization constants */
+void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]); /* its specialization constants */
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

@@ -153,20 +153,22 @@ int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *tp, const dashi_
                      const dashi_field *force, dashi_field *rhs) {
   vk_ctx *c = VKX(b);
   DASHI_CALL(vk_flush_pending(c));
-  bool lap = tp->form == DASHI_SGS_FORM_LAP;
-  bool use_adv = tp->with_adv && adv, use_sgs = tp->with_sgs && q1 && (lap || q2);
+  bool lap = tp->form == DASHI_SGS_FORM_LAP, fold = tp->q2_in_adv;
+  bool use_adv = tp->with_adv && adv, use_sgs = tp->with_sgs && q1 && (lap || q2 || fold);
   bool use_f = tp->with_force && force;
-  if (tp->with_sgs && q1 && !lap && !q2)
-    return dashi_err(DASHI_ERR_GENERIC, "spec_tendency: the div form needs q1 and q2");
+  if (fold && (lap || !use_adv || !use_sgs))
+    return dashi_err(DASHI_ERR_USAGE, "spec_tendency: q2_in_adv needs the div form, adv and sgs");
+  if (tp->with_sgs && q1 && !lap && !q2 && !fold)
+    return dashi_err(DASHI_ERR_USAGE, "spec_tendency: the div form needs q1 and q2");
   vk_pending *t = &c->pend;
   DASHI_CALL(dealias_table(c, &tp->dealias, &t->dtab));
   t->flags = (use_adv ? 1u : 0) | (use_sgs ? 2u : 0) | (tp->with_linear ? 4u : 0) |
-             (use_f ? 8u : 0) | (lap ? 16u : 0);
+             (use_f ? 8u : 0) | (lap ? 16u : 0) | (fold ? 1024u : 0);
   t->dkind = dealias_kind(&tp->dealias);
   t->w = addr_of(w);
   t->adv = use_adv ? addr_of(adv) : 0;
   t->q1 = use_sgs ? addr_of(q1) : 0;
-  t->q2 = use_sgs && !lap ? addr_of(q2) : 0;
+  t->q2 = use_sgs && !lap && !fold ? addr_of(q2) : 0;
   t->force = use_f ? addr_of(force) : 0;
   t->rhs = addr_of(rhs);
   t->rhs_field = rhs;

@@ -5,8 +5,8 @@
  * 4/6/7 fields, nonlinear_pointwise, 2D forward transforms of 1/2/3 fields - writes and reads every
  * real field, and transforms every column along x although, under the 2/3 band hint K, only the
  * columns ky <= K are non-zero (inverse) or read (forward). Here:
- *   1. spec_derive writes the conjugated sources of the derivatives (psi, v, kx^2 psi/2, w, wx
- *      [, -kx^2 w]: the factors of ky are applied in step 3), only in the columns ky < c_in
+ *   1. spec_derive writes the conjugated sources of the derivatives (psi, v, kx^2 psi/2, wx
+ *      [, w, -kx^2 w]: the factors of ky are applied in step 3), only in the columns ky < c_in
  *      (c_in = K+1 rounded up to 16 under the hint, else N/2);
  *   2. VkFFT's forward C2C along x of those columns, in place: the conjugate of the inverse
  *      x transform (only forward launches; see vk_fft.c on inverse launches at offsets);
@@ -28,18 +28,25 @@
 
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), imaginary row NIM = N or 1
- * with split exchanges, SPLIT) and the shared memory they size: the row (rows_shared), the two
+ * with split exchanges, SPLIT, LINSLOT: linear exchange slots with split exchanges and in double,
+ * where they measured faster) and the shared memory they size: the row (rows_shared), the two
  * twiddle tables (64 + HI complex) */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[7]) {
+void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]) {
   uint32_t n = c->lay.N, lg = 0;
   while ((1u << lg) < n) lg++;
-  uint32_t rs[7] = {
-      n, lg / 3, 1u << (lg % 3), n / 8, n / 64 ? n / 64 : 1, c->rows_split ? 1 : n, c->rows_split};
+  uint32_t rs[8] = {n,
+                    lg / 3,
+                    1u << (lg % 3),
+                    n / 8,
+                    n / 64 ? n / 64 : 1,
+                    c->rows_split ? 1 : n,
+                    c->rows_split,
+                    c->rows_split || c->f64};
   memcpy(sc, rs, sizeof rs);
 }
 
 static uint64_t rows_shared(const vk_ctx *c) {
-  uint32_t sc[7];
+  uint32_t sc[8];
   vk_rows_spec(c, sc);
   uint64_t n = sc[0], hi = sc[4], nim = sc[5], nre = n + 1 - nim;
   /* single: a real row of N and one of NIM values; double: a complex row of NIM and a real one
@@ -116,8 +123,10 @@ static uint32_t columns(uint32_t k, uint32_t mh) {
 
 /* The sources the row kernel derives its fields from (rows_pair.comp `field`: the factors of ky
  * are applied per row), in its push-constant slots: psi, v = -i kx psi, kx^2 psi/2, w, wx,
- * -kx^2 w; spec_derive codes 9 and 10 exist for this pass only. Five x passes instead of six in
- * the div form (six instead of seven in the lap form, four without SGS). */
+ * -kx^2 w; spec_derive codes 9 and 10 exist for this pass only. The div form derives
+ * wy = i ky w from psi and kx^2 psi/2 (w = kx^2 psi + ky^2 psi; w is not a source): four x passes
+ * instead of six (six instead of seven in the lap form, four without SGS). With fold_q2 the row
+ * kernel adds i ky q2 to adv (backend.h): two forward x passes instead of three. */
 enum { VK_OP_HALF_KX2_PSI = 9, VK_OP_NEG_KX2 = 10 };
 static const int source_ops[6] = {DASHI_OP_PSI,  DASHI_OP_V,  VK_OP_HALF_KX2_PSI,
                                   DASHI_OP_COPY, DASHI_OP_DX, VK_OP_NEG_KX2};
@@ -135,7 +144,8 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *con
   pc_addr(&p, c->rows_tw.addr);
   pc_real(&p, 2.0 * sp->smag);
   pc_real(&p, 1.0 / ((double)g->N * g->N));
-  pc_u32(&p, (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u));
+  pc_u32(&p, (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u) | (src[3] ? 0u : 8u) |
+                 (sp->fold_q2 ? 16u : 0u));
   pc_u32(&p, kin);
   pc_u32(&p, kout);
   return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->N);
@@ -147,7 +157,9 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   DASHI_CALL(vk_flush_pending(c));
   const dashi_grid *g = c->g;
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
-  int want_nd = sgs ? (lap ? 7 : 6) : 4, want_nn = sgs ? (lap ? 2 : 3) : 1;
+  if (sp->fold_q2 && (!sgs || lap))
+    return dashi_err(DASHI_ERR_USAGE, "nonlinear_products: fold_q2 needs the div form with SGS");
+  int want_nd = sgs ? (lap ? 7 : 6) : 4, want_nn = sgs ? (lap || sp->fold_q2 ? 2 : 3) : 1;
   bool same = nd == want_nd && nn == want_nn;
   for (int i = 0; same && i < nd; i++) same = ops[i] == want_ops[i];
   if (!same)
@@ -162,7 +174,8 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   uint32_t kout = bout ? (uint32_t)b->fft_band_out : mh - 1;
   uint32_t cin = columns(kin, mh), cout = columns(kout, mh);
   /* the sources this form needs, into sd[0..ns) */
-  bool used[6] = {true, true, sgs, true, true, sgs && lap};
+  /* the div form derives wy from psi and kx^2 psi/2 (w = kx^2 psi + ky^2 psi): four x passes */
+  bool used[6] = {true, true, sgs, !sgs || lap, true, sgs && lap};
   dashi_spec_op sops[6];
   dashi_field *src[6] = {NULL};
   int ns = 0;
