@@ -116,7 +116,7 @@ want fused && {
     done
   done
 } >"$out/fused_check.txt" 2>&1
-want fused && for np in "256 single" "1024 single" "2048 single" "4096 single" "8192 single" "16384 single" "1024 double" "4096 double" "8192 double"; do
+want fused && for np in "256 single" "1024 single" "2048 single" "4096 single" "8192 single" "16384 single" "1024 double" "2048 double" "4096 double" "8192 double"; do
   read -r N prec <<<"$np"
   for v in $fused_variants; do
     echo "dashi-vkbench $N $prec DASHI_VK_FFT=$v" >&2

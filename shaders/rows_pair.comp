@@ -239,15 +239,20 @@ void inverse_pair(uint fa, uint fb, bool hasb, uint row, out CPLX v[8]) {
 void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint row) {
   uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
   fft(v, false);
-  uint o[8], rd[8];
+  // a real p alone (modes 0, 3): P = Z, no exchange for Z[N - k]
+  bool paired = mode == 1u || mode == 2u;
   CPLX zm[8]; // Z[N - k] for the k = t + i T <= N/2 of this thread (i <= 4)
-  slots(t, T, o);
-  for (uint i = 0u; i < 8u; i++) rd[i] = pad((N - t - i * T) & (N - 1u));
-  exchange(v, o, rd, 5u, zm);
+  if (paired) {
+    uint o[8], rd[8];
+    slots(t, T, o);
+    for (uint i = 0u; i < 8u; i++) rd[i] = pad((N - t - i * T) & (N - 1u));
+    exchange(v, o, rd, 5u, zm);
+  }
   for (uint i = 0u; i < 5u; i++) {
     uint k = t + i * T;
     if (k > pc.kout) continue;
-    CPLX c = conjc(zm[i]), d = v[i] - c, P = REAL(0.5) * (v[i] + c), Q = REAL(0.5) * CPLX(d.y, -d.x);
+    CPLX c = paired ? conjc(zm[i]) : v[i], d = v[i] - c, P = REAL(0.5) * (v[i] + c),
+         Q = REAL(0.5) * CPLX(d.y, -d.x);
     if (mode == 3u) P += REAL(k) * times_i(kq[i]);
     dp.v[base + k] = P;
     if (mode == 1u) dq.v[base + k] = Q;
