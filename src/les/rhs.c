@@ -45,9 +45,10 @@ static int band_in(const dashi_les *s, const dashi_field *w) {
 }
 
 /* the nonlinear products of state w, in spectral space (s->nl_spec); with nu_t_mean, real u, v
- * stay in rl[0..1] (otherwise a backend's fused op may leave them unset). *folded (whole: the
- * caller needs only the whole right-hand side; else NULL): a backend's fused op left
- * adv + i ky q2 in nl_spec[0] and no q2 (backend.h fold_q2) */
+ * stay in rl[0..1] (otherwise a backend's fused op may leave them unset). folded: NULL where the
+ * caller needs the terms apart; else the caller needs only the whole right-hand side, and *folded
+ * says whether a backend's fused op left adv + i ky q2 in nl_spec[0] and no q2 (backend.h
+ * fold_q2) */
 static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean, bool *folded) {
   const struct dashi_backend_ops *ops = s->b->ops;
   int nd = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
