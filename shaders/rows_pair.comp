@@ -251,8 +251,12 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint
   for (uint i = 0u; i < 5u; i++) {
     uint k = t + i * T;
     if (k > pc.kout) continue;
-    CPLX c = paired ? conjc(zm[i]) : v[i], d = v[i] - c, P = REAL(0.5) * (v[i] + c),
-         Q = REAL(0.5) * CPLX(d.y, -d.x);
+    CPLX P = v[i], Q = CPLX(0);
+    if (paired) {
+      CPLX c = conjc(zm[i]), d = v[i] - c;
+      P = REAL(0.5) * (v[i] + c);
+      Q = REAL(0.5) * CPLX(d.y, -d.x);
+    }
     if (mode == 3u) P += REAL(k) * times_i(kq[i]);
     dp.v[base + k] = P;
     if (mode == 1u) dq.v[base + k] = Q;

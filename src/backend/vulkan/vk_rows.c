@@ -27,10 +27,10 @@
 #include "vk_internal.h"
 
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
- * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), imaginary row NIM = N or 1
- * with split exchanges, SPLIT, LINSLOT: linear exchange slots with split exchanges and in double,
- * where they measured faster) and the shared memory they size: the row (rows_shared), the two
- * twiddle tables (64 + HI complex) */
+ * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
+ * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
+ * exchange slots with split exchanges and in double, where they measured faster) and the shared
+ * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex) */
 void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]) {
   uint32_t n = c->lay.N, lg = 0;
   while ((1u << lg) < n) lg++;
