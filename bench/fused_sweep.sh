@@ -4,35 +4,21 @@
 #   (GPU host, repository root, .gpubundle as in run_gpu_bench.sh)  bench/fused_sweep.sh OUTDIR
 #   bench/fused_sweep.sh OUTDIR rows   the row kernel's exchanges instead (DASHI_VK_ROWS: pair,
 #     pair_split), with the driver's register counts (DASHI_VK_PROFILE) in OUTDIR/err.txt
-#   bench/fused_sweep.sh OUTDIR fft4   its transforms (DASHI_VK_ROWS_FFT: stockham, fourstep,
-#     fourstep_wn, fourstep_wg), each with its profile and register counts
 # The 2026-11-21 run (bench/results/vulkan_h200_fused_sweep_2026-11-21.jsonl) also compared kernel
 # options that were then fixed in the radix-4 row kernel (shared twiddle tables on, padding off);
 # the `rows` runs of 2026-11-21 (..._rows_sweep_...) compared it with the paired radix-8 kernel
 # (rows_pair.comp), 16 points per thread and 2 rows per workgroup - all since removed or fixed.
 # The `cols` runs of 2026-11-21 (..._cols_sweep_..., ..._cols_tw_...) compared VkFFT's x passes
 # with a one-pass column kernel, and twiddles from device memory: commit 1fdb831, reverted.
+# The `fft4` runs of 2026-11-21 (..._fft4_sweep_...) compared the row kernel's Stockham transforms
+# with four-step ones with subgroup-local exchanges (DASHI_VK_ROWS_FFT): commit 1d2cc22, reverted;
+# ..._rows_diag_... timed variants of the row kernel without parts of it (see that commit).
 out=${1:-fused-sweep}; dev=0
 mkdir -p "$out"
 run() { # N prec steps env...
   local N=$1 prec=$2 st=$3; shift 3
   env "$@" timeout 120 dashi-vkbench "$N" "$prec" "$st" "$dev" 2>>"$out/err.txt" | sed "s/^{/{\"env\": \"$*\", /" >>"$out/sweep.jsonl"
 }
-if [ "$2" = fft4 ]; then # the row kernel's transforms (DASHI_VK_ROWS_FFT), with its profile
-  for c in "1024 single 2000" "2048 single 600" "4096 single 200" "8192 single 60" \
-    "2048 double 600" "4096 double 150"; do
-    for f in stockham fourstep fourstep_wn fourstep_wg; do
-      run $c DASHI_VK_FFT=fused DASHI_VK_ROWS_FFT=$f DASHI_VK_PROFILE=1
-    done
-  done
-  run 256 single 5000 DASHI_VK_FFT=fused
-  { for a in "double 1024" "single 1024" "double 2048" "single 2048"; do
-    echo "== fused parity $a"; DASHI_VK_FFT=fused timeout 200 test_vk_parity $a 2>&1 | grep -Ev "^  ok|pmix|dlopen|Perhaps"
-  done
-  echo "== fused parity double 1024, split exchanges"
-  DASHI_VK_FFT=fused DASHI_VK_ROWS=pair_split timeout 200 test_vk_parity double 1024 2>&1 | grep -Ev "^  ok|pmix|dlopen|Perhaps"; } >"$out/check.txt" 2>&1
-  exit 0
-fi
 if [ "$2" = rows ]; then
   for c in "1024 single 2000" "2048 single 600" "4096 single 200" "8192 single 60" \
     "2048 double 600" "4096 double 150"; do

@@ -20,7 +20,6 @@
 // the imaginary parts (twice the barriers, half the shared memory: fp32 N = 8192 and fp64
 // N = 4096 on 48 KiB). Twiddles exp(-2 pi i e/N) come from a host table computed in double, as the
 // product of two small tables in shared memory, tw[64 h] tw[l].
-#extension GL_KHR_shader_subgroup_basic : require
 #include "types.glsl"
 
 layout(constant_id = 0) const uint N = 64;
@@ -31,20 +30,8 @@ layout(constant_id = 4) const uint HI = 1;   // max(N/64, 1)
 layout(constant_id = 5) const uint NIM = 64; // N, or 1 with SPLIT
 layout(constant_id = 6) const uint SPLIT = 0;
 layout(constant_id = 7) const uint LINSLOT = 1; // slots as base + r step (see slots)
-// four-step transforms (see fft4): N = LA * LB, sub-transforms of LA and LB points by LA/8 and LB/8
-// threads; radix-8 stages and last radix of each; LOCAL: a sub-transform's threads lie in one
-// subgroup, which alone synchronizes its exchanges
-layout(constant_id = 8) const uint FOUR = 0;
-layout(constant_id = 9) const uint LA = 8;
-layout(constant_id = 10) const uint LA8 = 1;
-layout(constant_id = 11) const uint RA = 1;
-layout(constant_id = 12) const uint LB8 = 1;
-layout(constant_id = 13) const uint RB = 1;
-layout(constant_id = 14) const uint LOCAL = 0;
-layout(constant_id = 15) const uint TW4 = 0; // fft4's twiddles W_N^(n1 k2) from pc.tw (see fft4)
 
 const uint T = N / 8u;
-const uint LB = N / LA, GA = LA / 8u, GB = LB / 8u;
 
 layout(push_constant, std430) uniform PC {
   // the conjugated x transforms of the sources (vk_rows.c): psi = w/|k|^2, v = -i kx psi,
@@ -105,22 +92,12 @@ CPLX wn(uint e, bool inv) {
 }
 
 // v[i] -> shared slot o[i]; then dst[i] <- shared slot rd[i], i < nr (every thread takes part)
-// the barrier of an exchange: the workgroup's, or (local) the subgroup's when all threads that
-// share the slots lie in one subgroup (LOCAL)
-void sync(bool local) {
-  if (local && LOCAL != 0u) {
-    subgroupMemoryBarrierShared();
-    subgroupBarrier();
-  } else
-    barrier();
-}
-
-void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8], bool local) {
-  sync(local);
+void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8]) {
+  barrier();
 #if DASHI_F64
   if (SPLIT == 0u) {
     for (uint i = 0u; i < 8u; i++) sc[o[i]] = v[i];
-    sync(local);
+    barrier();
     for (uint i = 0u; i < nr; i++) dst[i] = sc[rd[i]];
     return;
   }
@@ -131,7 +108,7 @@ void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8], bool l
     if (SPLIT == 0u) sim[o[i]] = v[i].y;
 #endif
   }
-  sync(local);
+  barrier();
   for (uint i = 0u; i < nr; i++) {
     dst[i].x = sre[rd[i]];
 #if !DASHI_F64
@@ -139,9 +116,9 @@ void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8], bool l
 #endif
   }
   if (SPLIT != 0u) {
-    sync(local);
+    barrier();
     for (uint i = 0u; i < 8u; i++) sre[o[i]] = v[i].y;
-    sync(local);
+    barrier();
     for (uint i = 0u; i < nr; i++) dst[i].y = sre[rd[i]];
   }
 }
@@ -171,14 +148,12 @@ void dft8(inout CPLX v[8], bool inv) {
   v[1] = b0, v[3] = b1, v[5] = b2, v[7] = b3;
 }
 
-// in-place transform of length L = 8 G (inv: exponent +), unnormalized, by the G threads of one
-// group (lane = 0..G-1) on the shared slots base.. base + L (padded; base a multiple of 8): lane
-// holds x[lane + i G] in v[i] on entry and X[lane + i G] on return (Stockham: the last stage
-// writes in natural order); l8 radix-8 stages, then one of radix r2 (1: none, 2 or 4) in registers
-void subfft(inout CPLX v[8], bool inv, uint l8, uint r2, uint G, uint lane, uint base, bool local) {
-  uint ns = 1u;
-  for (uint s = 0u; s < l8; s++) {
-    uint k = lane & (ns - 1u);
+// in-place length-N transform (inv: exponent +), unnormalized; thread t holds x[t + i T] in v[i]
+// on entry and X[t + i T] on return (Stockham: the last stage writes in natural order)
+void fft(inout CPLX v[8], bool inv) {
+  uint t = gl_LocalInvocationID.x, ns = 1u;
+  for (uint s = 0u; s < L8; s++) {
+    uint k = t & (ns - 1u);
     if (ns > 1u) { // input r times W_(8 ns)^(r k) = W_N^(r e)
       uint e = k * (T / ns);
       CPLX w1 = wn(e, inv), w2 = wn(2u * e, inv), w4 = wn(4u * e, inv), w3 = cmul(w1, w2);
@@ -191,75 +166,31 @@ void subfft(inout CPLX v[8], bool inv, uint l8, uint r2, uint G, uint lane, uint
       v[7] = cmul(v[7], cmul(w3, w4));
     }
     dft8(v, inv);
-    if (s + 1u < l8 || r2 > 1u) {
+    if (s + 1u < L8 || R2 > 1u) {
       uint o[8], rd[8];
-      slots(base + (lane - k) * 8u + k, ns, o);
-      slots(base + lane, G, rd);
-      exchange(v, o, rd, 8u, v, local);
+      slots((t - k) * 8u + k, ns, o);
+      slots(t, T, rd);
+      exchange(v, o, rd, 8u, v);
     }
     ns *= 8u;
   }
-  // last stage, ns = L/r2: butterfly j = lane + m G takes registers m + r (8/r2), twiddle
-  // W_L^(r j) = W_N^(r j N/L), and writes back to the same registers (natural order)
-  uint sc = N / (8u * G);
-  if (r2 == 2u) {
+  // last stage, ns = N/R2: butterfly j = t + m T takes registers m + r (8/R2), twiddle W_N^(r j),
+  // and writes back to the same registers (natural order)
+  if (R2 == 2u) {
     for (uint m = 0u; m < 4u; m++) {
-      CPLX a = v[m], b = cmul(v[m + 4u], wn((lane + m * G) * sc, inv));
+      CPLX a = v[m], b = cmul(v[m + 4u], wn(t + m * T, inv));
       v[m] = a + b;
       v[m + 4u] = a - b;
     }
-  } else if (r2 == 4u) {
+  } else if (R2 == 4u) {
     for (uint m = 0u; m < 2u; m++) {
-      uint j = (lane + m * G) * sc;
+      uint j = t + m * T;
       CPLX x0 = v[m], x1 = cmul(v[m + 2u], wn(j, inv)), x2 = cmul(v[m + 4u], wn(2u * j, inv)),
            x3 = cmul(v[m + 6u], wn(3u * j, inv));
       dft4(x0, x1, x2, x3, inv);
       v[m] = x0, v[m + 2u] = x1, v[m + 4u] = x2, v[m + 6u] = x3;
     }
   }
-}
-
-// four-step transform of length N = la lb (inv: exponent +): thread t holds x[n1 + lb n2] in v[i],
-// n1 = t / ga, n2 = t % ga + ga i, and returns X[c + la k1] in v[i], c = t / gb,
-// k1 = t % gb + gb i. (1) the la-point transforms over n2, each by the ga threads of one group;
-// (2) the twiddle W_N^(n1 k2); (3) one exchange through the whole row (slot k2 lb + n1); (4) the
-// lb-point transforms over n1 by groups of gb threads. The exchanges of (1) and (4) stay in the
-// slots of their group (8 per thread): with LOCAL only the subgroup waits for them (groups of
-// either size nest in aligned ranges of at most one subgroup).
-// With TW4 the twiddles of (2) come from the table after the N of wn, per thread and value (the
-// inverse's at N + i T + t, the forward's at N + (8 + i) T + t: sel 0, 1), one coalesced load each.
-void fft4(inout CPLX v[8], bool inv, uint sel, uint la8, uint ra, uint ga, uint lb8, uint rb,
-          uint gb) {
-  uint t = gl_LocalInvocationID.x, lb = 8u * gb;
-  uint n1 = t / ga, g = t % ga, c = t / gb, h = t % gb;
-  subfft(v, inv, la8, ra, ga, g, 8u * (t - g), true);
-  uint o[8], rd[8];
-  for (uint i = 0u; i < 8u; i++) {
-    CPLX w = pc.tw.v[N + (sel * 8u + i) * T + t];
-    v[i] = cmul(v[i], TW4 != 0u ? (inv ? conjc(w) : w) : wn((n1 * (g + ga * i)) & (N - 1u), inv));
-    o[i] = pad((g + ga * i) * lb + n1);
-    rd[i] = pad(c * lb + h + gb * i);
-  }
-  exchange(v, o, rd, 8u, v, false);
-  subfft(v, inv, lb8, rb, gb, h, 8u * (t - h), true);
-}
-
-// the row's transforms: with FOUR, the inverse takes the spectrum at kidx(i) (below) to the real
-// row in fft4's output order and the forward takes that order back to kidx(i), so the products
-// are taken point by point in one (unnatural) order; without, natural order (t + i T) both ways
-void fft(inout CPLX v[8], bool inv) {
-  if (FOUR == 0u)
-    subfft(v, inv, L8, R2, T, gl_LocalInvocationID.x, 0u, false);
-  else if (inv)
-    fft4(v, true, 0u, LA8, RA, GA, LB8, RB, GB);
-  else
-    fft4(v, false, 1u, LB8, RB, GB, LA8, RA, GA);
-}
-
-// the spectral index of v[i] on entry of the inverse and on return of the forward transform
-uint kidx(uint i) {
-  uint t = gl_LocalInvocationID.x;
-  return FOUR == 0u ? t + i * T : t / GA + LB * (t % GA + GA * i);
 }
 
 // the stored spectrum of one source at ky = m <= N/2: zero above kin and at N/2, DC real
@@ -292,7 +223,7 @@ CPLX field(uint f, uint base, uint m) {
 void inverse_pair(uint fa, uint fb, bool hasb, uint row, out CPLX v[8]) {
   uint t = gl_LocalInvocationID.x, base = row * (N / 2u + 1u);
   for (uint i = 0u; i < 8u; i++) {
-    uint k = kidx(i);
+    uint k = t + i * T;
     bool hi = k > N / 2u;
     uint m = hi ? N - k : k;
     CPLX A = field(fa, base, m), B = hasb ? field(fb, base, m) : CPLX(0);
@@ -310,16 +241,15 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint
   fft(v, false);
   // a real p alone (modes 0, 3): P = Z, no exchange for Z[N - k]
   bool paired = mode == 1u || mode == 2u;
-  CPLX zm[8]; // Z[N - k] for the k = kidx(i) < N/2 of this thread (i <= 4)
+  CPLX zm[8]; // Z[N - k] for the k = t + i T <= N/2 of this thread (i <= 4)
   if (paired) {
     uint o[8], rd[8];
-    for (uint i = 0u; i < 8u; i++) o[i] = pad(kidx(i)), rd[i] = pad((N - kidx(i)) & (N - 1u));
-    exchange(v, o, rd, 5u, zm, false);
-    // the next transform's first exchange stays in its group's slots, which others read here
-    if (FOUR != 0u) barrier();
+    slots(t, T, o);
+    for (uint i = 0u; i < 8u; i++) rd[i] = pad((N - t - i * T) & (N - 1u));
+    exchange(v, o, rd, 5u, zm);
   }
   for (uint i = 0u; i < 5u; i++) {
-    uint k = kidx(i);
+    uint k = t + i * T;
     if (k > pc.kout) continue;
     CPLX P = v[i], Q = CPLX(0);
     if (paired) {

@@ -259,18 +259,12 @@ static int make_device(vk_ctx *c) {
   VKC(c, "vkCreateDevice", vkCreateDevice(c->phys, &di, NULL, &c->dev));
   vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
   (void)f10;
-  VkPhysicalDeviceSubgroupProperties sg = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceMaintenance3Properties m3 = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &sg};
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
   VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                     .pNext = &m3};
   vkGetPhysicalDeviceProperties2(c->phys, &p2);
   c->max_range = c->props.limits.maxStorageBufferRange;
-  c->subgroup = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                        (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT)
-                    ? sg.subgroupSize
-                    : 0;
   if (m3.maxMemoryAllocationSize && m3.maxMemoryAllocationSize < c->max_range)
     c->max_range = m3.maxMemoryAllocationSize;
   return 0;

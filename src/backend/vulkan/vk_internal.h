@@ -155,9 +155,6 @@ typedef struct {
   vk_buffer dtab;       /* exp dealiasing table (created on first use) */
   vk_buffer rows_tw;    /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
   bool rows_split;      /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
-  int rows_fft;         /* its transforms: 0 Stockham, 1 four-step, 2 four-step with workgroup
-                           barriers only (vk_rows.c, DASHI_VK_ROWS_FFT) */
-  uint32_t subgroup;    /* subgroup size where compute shaders have basic subgroup ops, else 0 */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -299,9 +296,8 @@ int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_
 /* decides whether the fused pass can run here (*ok), makes its table and pipeline; `why`
  * receives the reason when it cannot */
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
-const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
-#define VK_SPEC_COUNT 16 /* specialization constants of a pipeline (the row kernel's 16) */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[VK_SPEC_COUNT]); /* its specialization constants */
+const char *vk_rows_name(const vk_ctx *c);          /* the row kernel in use, for fft_library */
+void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]); /* its specialization constants */
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

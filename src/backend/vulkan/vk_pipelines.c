@@ -112,14 +112,15 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
  * row pass (rows_pair.comp) takes its own (vk_rows_spec) instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
-  uint32_t sc[VK_SPEC_COUNT] = {
-      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
+  uint32_t sc[8] = {
+      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N,
+      0};
   if (shaders[i].rows) vk_rows_spec(c, sc);
-  VkSpecializationMapEntry me[VK_SPEC_COUNT];
-  for (uint32_t k = 0; k < VK_SPEC_COUNT; k++)
+  VkSpecializationMapEntry me[8];
+  for (uint32_t k = 0; k < 8; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
   VkSpecializationInfo si = {
-      .mapEntryCount = VK_SPEC_COUNT, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
+      .mapEntryCount = 8, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
   char name[64];
   const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
   if (shaders[i].lazy && !c->f64)

@@ -26,51 +26,27 @@
 #include "dashi/error.h"
 #include "vk_internal.h"
 
-static uint32_t log2u(uint32_t n) {
-  uint32_t lg = 0;
-  while ((1u << lg) < n) lg++;
-  return lg;
-}
-
-/* the four-step split N = LA LB of rows_pair.comp (fft4): LA = 64 from N = 512 (8 below), so that
- * both sub-transforms have at least 8 points; none below N = 64 */
-static uint32_t four_la(uint32_t n) {
-  return n >= 512 ? 64 : 8;
-}
-
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
  * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
- * exchange slots with split exchanges and in double, where they measured faster; FOUR, LA and the
- * radix-8 stages and last radix of LA and LB = N/LA: the four-step transforms, LOCAL: their
- * group exchanges synchronize the subgroup only, where a group of LA/8 or LB/8 threads fits in
- * one) and the shared memory they size: the row (rows_shared), the two twiddle tables (64 + HI
- * complex) */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[VK_SPEC_COUNT]) {
-  uint32_t n = c->lay.N, lg = log2u(n);
-  bool four = c->rows_fft > 0 && n >= 64;
-  uint32_t la = four_la(n), lga = log2u(la), lgb = lg - lga, gmax = (n / la > la ? n / la : la) / 8;
-  uint32_t rs[VK_SPEC_COUNT] = {n,
-                                lg / 3,
-                                1u << (lg % 3),
-                                n / 8,
-                                n / 64 ? n / 64 : 1,
-                                c->rows_split ? 1 : n,
-                                c->rows_split,
-                                c->rows_split || c->f64,
-                                four,
-                                la,
-                                lga / 3,
-                                1u << (lga % 3),
-                                lgb / 3,
-                                1u << (lgb % 3),
-                                four && c->rows_fft % 2 == 1 && c->subgroup >= gmax,
-                                four && c->rows_fft <= 2};
+ * exchange slots with split exchanges and in double, where they measured faster) and the shared
+ * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex) */
+void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]) {
+  uint32_t n = c->lay.N, lg = 0;
+  while ((1u << lg) < n) lg++;
+  uint32_t rs[8] = {n,
+                    lg / 3,
+                    1u << (lg % 3),
+                    n / 8,
+                    n / 64 ? n / 64 : 1,
+                    c->rows_split ? 1 : n,
+                    c->rows_split,
+                    c->rows_split || c->f64};
   memcpy(sc, rs, sizeof rs);
 }
 
 static uint64_t rows_shared(const vk_ctx *c) {
-  uint32_t sc[VK_SPEC_COUNT];
+  uint32_t sc[8];
   vk_rows_spec(c, sc);
   uint64_t n = sc[0], hi = sc[4], nim = sc[5], nre = n + 1 - nim;
   /* single: a real row of N and one of NIM values; double: a complex row of NIM and a real one
@@ -90,30 +66,11 @@ static int rows_split(vk_ctx *c, uint64_t limit) {
     c->rows_split = !strcmp(v, "pair_split");
   else
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_ROWS=%s: expected auto, pair or pair_split", v);
-  /* DASHI_VK_ROWS_FFT (measurements): fourstep (default), fourstep_wg (its group exchanges wait
-   * for the whole workgroup), fourstep_wn (its middle twiddles computed, not loaded), stockham
-   * (the transforms of the previous kernel) */
-  static const char *ffts[4] = {"stockham", "fourstep", "fourstep_wg", "fourstep_wn"};
-  v = getenv("DASHI_VK_ROWS_FFT");
-  c->rows_fft = !v || !*v ? 1 : -1;
-  for (int i = 0; i < 4 && c->rows_fft < 0; i++)
-    if (!strcmp(v, ffts[i])) c->rows_fft = i;
-  if (c->rows_fft < 0)
-    return dashi_err(
-        DASHI_ERR_USAGE,
-        "DASHI_VK_ROWS_FFT=%s: expected fourstep, fourstep_wg, fourstep_wn or stockham", v);
   return 0;
 }
 
 const char *vk_rows_name(const vk_ctx *c) {
-  uint32_t sc[VK_SPEC_COUNT];
-  vk_rows_spec(c, sc);
-  static const char *names[2][3] = {{"paired radix-8 row kernel", "paired four-step row kernel",
-                                     "paired four-step row kernel, subgroup exchanges"},
-                                    {"paired radix-8 row kernel, split exchanges",
-                                     "paired four-step row kernel, split exchanges",
-                                     "paired four-step row kernel, subgroup and split exchanges"}};
-  return names[c->rows_split][sc[8] ? 1 + sc[14] : 0];
+  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
 }
 
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
@@ -135,23 +92,17 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
     return snprintf(why, whylen, "a row needs %llu threads per workgroup, the device allows %u",
                     (unsigned long long)threads, lim->maxComputeWorkGroupInvocations),
            0;
-  /* twiddles exp(-2 pi i e/N), computed in double: e = 0..N-1, then with the four-step
-   * transforms those of their middle step per thread t and value i (rows_pair.comp fft4): the
-   * inverse's (groups of LA/8 threads) and the forward's (LB/8) */
-  uint32_t sc[VK_SPEC_COUNT];
-  vk_rows_spec(c, sc);
-  uint64_t n = (uint64_t)g->N, nt = n / 8, count = sc[8] ? 3 * n : n;
-  size_t bytes = (size_t)(2 * count * c->rsize);
+  /* twiddles exp(-2 pi i e/N), computed in double */
+  uint64_t n = (uint64_t)g->N;
+  size_t bytes = (size_t)(2 * n * c->rsize);
   void *host = malloc(bytes);
   if (!host) return dashi_err(DASHI_ERR_IO, "out of memory (twiddle table, N=%d)", g->N);
-  for (uint64_t j = 0; j < count; j++) {
-    uint64_t e = j, q = j - n, grp = q / (8 * nt) ? n / sc[9] / 8 : sc[9] / 8, i = q / nt % 8;
-    if (j >= n) e = (q % nt / grp) * (q % nt % grp + grp * i) % n;
+  for (uint64_t e = 0; e < n; e++) {
     double a = 2.0 * M_PI * (double)e / (double)n, re = cos(a), im = -sin(a);
     if (c->f64)
-      ((double *)host)[2 * j] = re, ((double *)host)[2 * j + 1] = im;
+      ((double *)host)[2 * e] = re, ((double *)host)[2 * e + 1] = im;
     else
-      ((float *)host)[2 * j] = (float)re, ((float *)host)[2 * j + 1] = (float)im;
+      ((float *)host)[2 * e] = (float)re, ((float *)host)[2 * e + 1] = (float)im;
   }
   int rc = vk_buffer_create(c, bytes, false, &c->rows_tw, "fused row pass twiddles");
   if (!rc) rc = vk_upload(c, c->rows_tw.buf, 0, bytes, host);
