@@ -5,19 +5,27 @@
 # between the same ranks measured in the same run (dashi-vkbench). One JSON line per run.
 #
 #   (GPU host, repository root, after `source .gpubundle/env.sh`)
-#   RANKS="1 2 4" STRONG="16384 32768" WEAK="1:8192 4:16384" bench/run_multigpu.sh OUTDIR
+#   RANKS="1 2 4" STRONG="16384 32768" WEAK="1:8192 4:16384" TRANSPORTS="auto mpi" \
+#     bench/run_multigpu.sh OUTDIR
 set -uo pipefail
 out=${1:-gpu-multi}
 mkdir -p "$out"
 RANKS=${RANKS:-"1 2 4"}
 STRONG=${STRONG:-"16384 32768"}
 WEAK=${WEAK:-"1:8192 4:16384"}
+# TRANSPORTS: the transposes' DASHI_VK_TRANSPOSE values to run on P > 1 (auto: node shared memory
+# where it runs; mpi: MPI_Alltoall via host staging)
+TRANSPORTS=${TRANSPORTS:-auto}
 steps_for() { case $1 in 8192) echo 30 ;; 16384) echo 12 ;; *) echo 4 ;; esac; }
-run() { # P N
-  echo "== P=$1 N=$2" >&2
-  timeout 240 mpirun --oversubscribe --bind-to none -n "$1" dashi-vkbench "$2" single "$(steps_for "$2")" -1 \
-    2>>"$out/stderr.txt" || echo "{\"ranks\": $1, \"N\": $2, \"error\": \"exit $?\"}"
+run() { # P N transport
+  echo "== P=$1 N=$2 $3" >&2
+  DASHI_VK_TRANSPOSE=$3 timeout 240 mpirun --oversubscribe --bind-to none -n "$1" dashi-vkbench "$2" single \
+    "$(steps_for "$2")" -1 2>>"$out/stderr.txt" | sed "s/^{/{\"transport\": \"$3\", /" ||
+    echo "{\"ranks\": $1, \"N\": $2, \"transport\": \"$3\", \"error\": \"exit $?\"}"
 }
-for n in $STRONG; do for p in $RANKS; do run "$p" "$n"; done; done >"$out/strong.jsonl"
-for pn in $WEAK; do run "${pn%%:*}" "${pn##*:}"; done >"$out/weak.jsonl"
+runs() { # P N
+  if [ "$1" = 1 ]; then run 1 "$2" auto; else for t in $TRANSPORTS; do run "$1" "$2" "$t"; done; fi
+}
+for n in $STRONG; do for p in $RANKS; do runs "$p" "$n"; done; done >>"$out/strong.jsonl"
+for pn in $WEAK; do runs "${pn%%:*}" "${pn##*:}"; done >>"$out/weak.jsonl"
 nvidia-smi --query-gpu=name,memory.total --format=csv >"$out/gpus.txt" 2>&1

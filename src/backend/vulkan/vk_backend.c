@@ -106,10 +106,10 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
     }
   }
   int v = vk_fft_version();
-  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s, %s, %s%s)", v / 10000,
-           v / 100 % 100, v % 100,
-           g->size == 1 ? "2D R2C plans" : "1D plans, MPI_Alltoall transposes via host staging",
-           c->f64 ? "double" : "single", vk_fft_variant(c), rows);
+  snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s%s, %s, %s%s)", v / 10000,
+           v / 100 % 100, v % 100, g->size == 1 ? "2D R2C plans" : "1D plans, ",
+           g->size == 1 ? "" : vk_fft_transport(c), c->f64 ? "double" : "single", vk_fft_variant(c),
+           rows);
   uint32_t dv = c->props.driverVersion;
   char drv[32];
   if (c->props.vendorID == 0x10DE) /* NVIDIA packs 10.8.8.6 bits */

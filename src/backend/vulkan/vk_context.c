@@ -237,8 +237,14 @@ static int make_device(vk_ctx *c) {
                                 .pQueuePriorities = &prio};
   /* DASHI_VK_PROFILE: also the compiler's statistics of the row kernels (registers), where the
    * driver has VK_KHR_pipeline_executable_properties */
-  const char *ext = "VK_KHR_pipeline_executable_properties";
-  c->exec_stats = profile_wanted() && has_device_extension(c, ext);
+  const char *exts[2];
+  uint32_t next = 0;
+  c->exec_stats =
+      profile_wanted() && has_device_extension(c, "VK_KHR_pipeline_executable_properties");
+  if (c->exec_stats) exts[next++] = "VK_KHR_pipeline_executable_properties";
+  /* several ranks on one node: transposes through imported shared host memory (vk_fft.c) */
+  c->host_import = has_device_extension(c, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+  if (c->host_import) exts[next++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR fx = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
       .pipelineExecutableInfo = VK_TRUE};
@@ -254,17 +260,21 @@ static int make_device(vk_ctx *c) {
                            .pNext = &f2,
                            .queueCreateInfoCount = 1,
                            .pQueueCreateInfos = &qi,
-                           .enabledExtensionCount = c->exec_stats ? 1 : 0,
-                           .ppEnabledExtensionNames = &ext};
+                           .enabledExtensionCount = next,
+                           .ppEnabledExtensionNames = exts};
   VKC(c, "vkCreateDevice", vkCreateDevice(c->phys, &di, NULL, &c->dev));
   vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
   (void)f10;
+  VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
   VkPhysicalDeviceMaintenance3Properties m3 = {
-      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+      .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES,
+      .pNext = c->host_import ? &hp : NULL};
   VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
                                     .pNext = &m3};
   vkGetPhysicalDeviceProperties2(c->phys, &p2);
   c->max_range = c->props.limits.maxStorageBufferRange;
+  c->import_align = hp.minImportedHostPointerAlignment;
   if (m3.maxMemoryAllocationSize && m3.maxMemoryAllocationSize < c->max_range)
     c->max_range = m3.maxMemoryAllocationSize;
   return 0;
@@ -317,6 +327,56 @@ int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, cons
                                   .buffer = b->buf};
   b->addr = vkGetBufferDeviceAddress(c->dev, &da);
   if (host) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
+  return 0;
+}
+
+int vk_buffer_import(vk_ctx *c, void *ptr, VkDeviceSize size, vk_buffer *b, const char *what) {
+  memset(b, 0, sizeof *b);
+  b->size = size;
+  char stage[200];
+  snprintf(stage, sizeof stage, "importing %.1f MiB of host memory as the %s buffer",
+           size / 1048576.0, what);
+  PFN_vkGetMemoryHostPointerPropertiesEXT props =
+      (PFN_vkGetMemoryHostPointerPropertiesEXT)vkGetDeviceProcAddr(
+          c->dev, "vkGetMemoryHostPointerPropertiesEXT");
+  if (!c->host_import || !props)
+    return dashi_err(DASHI_ERR_DEVICE, "Vulkan device %d '%s': %s: the device lacks %s",
+                     c->device_index, c->device_name, stage,
+                     VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+  VkExternalMemoryHandleTypeFlagBits ht = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+  VkMemoryHostPointerPropertiesEXT hp = {.sType =
+                                             VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
+  VKC(c, stage, props(c->dev, ht, ptr, &hp));
+  VkExternalMemoryBufferCreateInfo eb = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO, .handleTypes = ht};
+  VkBufferCreateInfo bi = {
+      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .pNext = &eb,
+      .size = size,
+      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
+      .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+  VKC(c, stage, vkCreateBuffer(c->dev, &bi, NULL, &b->buf));
+  VkMemoryRequirements mr;
+  vkGetBufferMemoryRequirements(c->dev, b->buf, &mr);
+  uint32_t type = 0;
+  DASHI_CALL(find_memory(c, mr.memoryTypeBits & hp.memoryTypeBits, true, &type));
+  VkImportMemoryHostPointerInfoEXT im = {.sType =
+                                             VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+                                         .handleType = ht,
+                                         .pHostPointer = ptr};
+  VkMemoryAllocateFlagsInfo fl = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                  .pNext = &im,
+                                  .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
+  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                             .pNext = &fl,
+                             .allocationSize = size,
+                             .memoryTypeIndex = type};
+  VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
+  VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
+  VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+                                  .buffer = b->buf};
+  b->addr = vkGetBufferDeviceAddress(c->dev, &da);
   return 0;
 }
 

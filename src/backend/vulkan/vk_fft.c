@@ -8,9 +8,14 @@
  * batch of neighbouring fields is one launch (numberBatches, batch stride = slot size).
  * Normalization: forward unnormalized, inverse 1/N^2 (VkFFT `normalize`), SPEC §2.
  *
- * Several ranks (slab layout of grid.h): batched 1D R2C along y on the local rows, pack into a
- * host-visible buffer, MPI_Alltoall (all fields of the call in one exchange), unpack into
- * ky-major rows, batched 1D C2C along x, copy into the fields; the inverse runs backwards. */
+ * Several ranks (slab layout of grid.h): batched 1D R2C along y on the local rows, pack, exchange
+ * (all fields of the call at once), unpack into ky-major rows, batched 1D C2C along x, copy into
+ * the fields; the inverse runs backwards. The exchange (DASHI_VK_TRANSPOSE, transpose_init):
+ * where every rank of the group is on one node and each device imports host memory
+ * (VK_EXT_external_memory_host), the pack kernel writes each block straight into its receiver's
+ * part of one MPI shared-memory window that every device has imported, and the receiver's unpack
+ * kernel reads its part: no copy by the CPU, two barriers per exchange. Otherwise the pack writes
+ * a host-visible send buffer and MPI_Alltoall moves it to the receive buffers. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +128,60 @@ const char *vk_fft_variant(const vk_ctx *c) {
   return c->fft_variant;
 }
 
+/* DASHI_VK_TRANSPOSE: auto (default: shm where it can run, else mpi; fft_library says which), shm
+ * (an error where it cannot), mpi */
+static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
+  const dashi_grid *g = c->g;
+  const char *v = getenv("DASHI_VK_TRANSPOSE");
+  if (!v || !*v) v = "auto";
+  if (strcmp(v, "auto") && strcmp(v, "shm") && strcmp(v, "mpi"))
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=%s: expected auto, shm or mpi", v);
+  MPI_Comm node;
+  int nsize;
+  DASHI_MPI(MPI_Comm_split_type(g->comm, MPI_COMM_TYPE_SHARED, g->rank, MPI_INFO_NULL, &node));
+  DASHI_MPI(MPI_Comm_size(node, &nsize));
+  DASHI_MPI(MPI_Comm_free(&node));
+  /* every rank must take the same way: the largest alignment, 0 where a device cannot import */
+  long long al = c->host_import && c->import_align ? (long long)c->import_align : 0, amin, amax;
+  DASHI_MPI(MPI_Allreduce(&al, &amin, 1, MPI_LONG_LONG, MPI_MIN, g->comm));
+  DASHI_MPI(MPI_Allreduce(&al, &amax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
+  const char *why = nsize != g->size ? "the ranks of the LES group are on several nodes"
+                    : !amin          ? "a rank's Vulkan device cannot import host memory "
+                                       "(VK_EXT_external_memory_host)"
+                                     : NULL;
+  if (why && !strcmp(v, "shm"))
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=shm: %s; use DASHI_VK_TRANSPOSE=mpi",
+                     why);
+  if (why || !strcmp(v, "mpi")) {
+    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
+    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
+    return 0;
+  }
+  VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax, seg = (xbytes + a - 1) / a * a;
+  void *mine, *base;
+  MPI_Aint qsize;
+  int disp;
+  /* one contiguous window, all of it on rank 0's side, from its first multiple of the alignment
+   * on (the window need not start at one): rank q receives at that start + q seg */
+  DASHI_MPI(MPI_Win_allocate_shared(g->rank ? 0 : (MPI_Aint)(seg * g->size + a), 1, MPI_INFO_NULL,
+                                    g->comm, &mine, &c->xwin));
+  DASHI_MPI(MPI_Win_shared_query(c->xwin, 0, &qsize, &disp, &base));
+  if ((VkDeviceSize)qsize < seg * g->size + a)
+    return dashi_err(DASHI_ERR_IO,
+                     "transposes through node shared memory: the MPI window has %lld "
+                     "of %llu bytes; use DASHI_VK_TRANSPOSE=mpi",
+                     (long long)qsize, (unsigned long long)(seg * g->size + a));
+  base = (char *)base + (a - (uintptr_t)base % a) % a;
+  DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm, "transpose (node shared memory)"));
+  c->xseg = seg;
+  return 0;
+}
+
+const char *vk_fft_transport(const vk_ctx *c) {
+  return c->xshm.buf ? "transposes through node shared memory"
+                     : "MPI_Alltoall transposes via host staging";
+}
+
 int vk_fft_init(vk_ctx *c) {
   const dashi_grid *g = c->g;
   DASHI_CALL(parse_variant(c));
@@ -147,8 +206,7 @@ int vk_fft_init(vk_ctx *c) {
     VkDeviceSize kbytes = (VkDeviceSize)g->nky * g->N * cs * c->max_batch;
     VkDeviceSize xbytes = (VkDeviceSize)g->nx * (g->N / 2) * cs * c->max_batch;
     DASHI_CALL(vk_buffer_create(c, kbytes, false, &c->work_k, "FFT work (ky rows)"));
-    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
-    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
+    DASHI_CALL(transpose_init(c, xbytes));
   }
   return 0;
 }
@@ -165,6 +223,8 @@ void vk_fft_destroy(vk_ctx *c) {
   vk_buffer_destroy(c, &c->work_k);
   vk_buffer_destroy(c, &c->send);
   vk_buffer_destroy(c, &c->recv);
+  vk_buffer_destroy(c, &c->xshm);
+  if (c->xwin != MPI_WIN_NULL && c->xwin) MPI_Win_free(&c->xwin);
   if (c->glslang_ready) glslang_finalize_process();
   c->glslang_ready = false;
 }
@@ -415,14 +475,24 @@ void dashi_vulkan_transpose_stats(double *seconds, double *bytes, long *calls, b
   if (reset) a2a_seconds = a2a_bytes = 0, a2a_calls = 0;
 }
 
+/* the exchange between pack and unpack: MPI_Alltoall of the send buffer; or, through node shared
+ * memory, wait until every rank's pack has written its blocks (the pack is already recorded; the
+ * time counted then includes the pack kernel, which moves the data) */
 static int alltoall(vk_ctx *c, int nf) {
   const dashi_grid *g = c->g;
-  DASHI_CALL(vk_sync(c));
+  double t0 = MPI_Wtime();
+  if (!c->xshm.buf) {
+    DASHI_CALL(vk_sync(c));
+    t0 = MPI_Wtime();
+  }
   int cnt = 2 * nf * g->nx * g->nky;
   PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
-  double t0 = MPI_Wtime();
-  DASHI_MPI(MPI_Alltoall(c->send.map, cnt, c->f64 ? MPI_DOUBLE : MPI_FLOAT, c->recv.map, cnt,
-                         c->f64 ? MPI_DOUBLE : MPI_FLOAT, g->comm));
+  if (c->xshm.buf) {
+    DASHI_CALL(vk_sync(c));
+    DASHI_MPI(MPI_Barrier(g->comm));
+  } else
+    DASHI_MPI(MPI_Alltoall(c->send.map, cnt, c->f64 ? MPI_DOUBLE : MPI_FLOAT, c->recv.map, cnt,
+                           c->f64 ? MPI_DOUBLE : MPI_FLOAT, g->comm));
   a2a_seconds += MPI_Wtime() - t0;
   a2a_bytes += (double)cnt * (c->f64 ? 8 : 4) * (g->size - 1); /* to the other ranks */
   a2a_calls++;
@@ -430,8 +500,21 @@ static int alltoall(vk_ctx *c, int nf) {
   return 0;
 }
 
+/* through node shared memory: before the pack writes into the other ranks' receive buffers, they
+ * must have unpacked the previous exchange (their GPU work up to it done, then a barrier) */
+static int before_pack(vk_ctx *c) {
+  if (!c->xshm.buf) return 0;
+  DASHI_CALL(vk_sync(c));
+  DASHI_MPI(MPI_Barrier(c->g->comm));
+  return 0;
+}
+
+static VkDeviceAddress unpack_src(const vk_ctx *c) {
+  return c->xshm.buf ? c->xshm.addr + (uint64_t)c->g->rank * c->xseg : c->recv.addr;
+}
+
 static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDeviceAddress dst,
-                         int nf, uint32_t last, uint64_t total) {
+                         int nf, uint32_t last, uint64_t total, uint64_t t0) {
   pc_init(p, c);
   pc_addr(p, src);
   pc_addr(p, dst);
@@ -440,6 +523,29 @@ static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDevic
   pc_u32(p, (uint32_t)c->g->nky);
   pc_u32(p, last);
   pc_u32(p, (uint32_t)total);
+  pc_u32(p, (uint32_t)t0);
+}
+
+/* the pack (pipeline id) of `total` values from src: one dispatch into the send buffer, or,
+ * through node shared memory, one per receiver into its receive buffer at this rank's block, its
+ * address computed here in 64 bits (a shader's 32-bit index times 8 bytes must stay below 4 GiB:
+ * measured on H200s, one dispatch over the whole window at N = 16384 corrupted the blocks past
+ * it) */
+static int pack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint32_t last,
+                uint64_t total) {
+  vk_pc p;
+  if (!c->xshm.buf) {
+    pc_transpose(&p, c, src, c->send.addr, nf, last, total, 0);
+    return vk_dispatch(c, id, &p, total);
+  }
+  DASHI_CALL(before_pack(c));
+  uint64_t P = (uint64_t)c->g->size, blk = total / P, cs = 2 * c->rsize;
+  for (uint64_t d = 0; d < P; d++) {
+    pc_transpose(&p, c, src, c->xshm.addr + d * c->xseg + (uint64_t)c->g->rank * blk * cs, nf, last,
+                 blk, d * blk);
+    DASHI_CALL(vk_dispatch(c, id, &p, blk));
+  }
+  return 0;
 }
 
 static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field *const *spec) {
@@ -454,10 +560,9 @@ static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field
     DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, 0, r->chunk, NULL, &pl));
     DASHI_CALL(launch(c, pl, -1, f * xrow, r->offset, 0));
   }
-  pc_transpose(&p, c, c->work.addr, c->send.addr, nf, (uint32_t)H1, total);
-  DASHI_CALL(vk_dispatch(c, PIPE_TR_FWD_PACK, &p, total));
+  DASHI_CALL(pack(c, PIPE_TR_FWD_PACK, c->work.addr, nf, (uint32_t)H1, total));
   DASHI_CALL(alltoall(c, nf));
-  pc_transpose(&p, c, c->recv.addr, c->work_k.addr, nf, (uint32_t)g->N, total);
+  pc_transpose(&p, c, unpack_src(c), c->work_k.addr, nf, (uint32_t)g->N, total, 0);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_FWD_UNPACK, &p, total));
   vk_plan *cx;
   DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
@@ -489,10 +594,9 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
     DASHI_CALL(launch(c, cx, 1, 0, 0, 0));
     if (f) DASHI_CALL(vk_copy(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
   }
-  pc_transpose(&p, c, c->work_k.addr, c->send.addr, nf, (uint32_t)g->N, total);
-  DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_PACK, &p, total));
+  DASHI_CALL(pack(c, PIPE_TR_INV_PACK, c->work_k.addr, nf, (uint32_t)g->N, total));
   DASHI_CALL(alltoall(c, nf));
-  pc_transpose(&p, c, c->recv.addr, c->work.addr, nf, (uint32_t)H1, total);
+  pc_transpose(&p, c, unpack_src(c), c->work.addr, nf, (uint32_t)H1, total, 0);
   DASHI_CALL(vk_dispatch(c, PIPE_TR_INV_UNPACK, &p, total + (uint64_t)nf * g->nx));
   for (int f = 0; f < nf; f++) { /* offset 0 again (see above): field f is moved to slot 0 */
     const vk_field *r = VKF(real[f]);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <mpi.h>
 #include <vulkan/vulkan.h>
 
 #include "dashi/backend.h"
@@ -151,10 +152,17 @@ typedef struct {
   vk_buffer work;       /* VkFFT scratch: 2D (one rank) or x-rows [f][i][ky] (several ranks) */
   vk_buffer temp;       /* VkFFT's temporary buffer (multi-pass transforms of large N) */
   vk_buffer work_k;     /* several ranks: ky-rows [f][a][x] */
-  vk_buffer send, recv; /* several ranks: host-visible transpose buffers */
-  vk_buffer dtab;       /* exp dealiasing table (created on first use) */
-  vk_buffer rows_tw;    /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
-  bool rows_split;      /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
+  vk_buffer send, recv; /* several ranks: host-visible transpose buffers (MPI_Alltoall) */
+  /* several ranks on one node (vk_fft.c, DASHI_VK_TRANSPOSE): the node's shared receive buffers,
+   * one MPI shared-memory window imported into every rank's device, seg bytes per rank */
+  vk_buffer xshm;
+  MPI_Win xwin;
+  VkDeviceSize xseg;
+  bool host_import;          /* VK_EXT_external_memory_host enabled */
+  VkDeviceSize import_align; /* its minImportedHostPointerAlignment */
+  vk_buffer dtab;            /* exp dealiasing table (created on first use) */
+  vk_buffer rows_tw;         /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
+  bool rows_split; /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -205,6 +213,9 @@ int vk_node_local_rank(MPI_Comm comm, int *lr);
 int vk_open_instance(const char *opt, int rank, VkInstance *inst);
 void vk_context_destroy(vk_ctx *c);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
+/* a buffer on `size` bytes of host memory at `ptr` (VK_EXT_external_memory_host; ptr and size
+ * multiples of import_align); vk_buffer_destroy leaves the host memory to its owner */
+int vk_buffer_import(vk_ctx *c, void *ptr, VkDeviceSize size, vk_buffer *b, const char *what);
 void vk_buffer_destroy(vk_ctx *c, vk_buffer *b);
 /* the command buffer being recorded (begun on demand) */
 int vk_cmd(vk_ctx *c, VkCommandBuffer *cmd);
@@ -269,8 +280,9 @@ int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride
 #define VK_FUSED     8u  /* the fused nonlinear products (vk_rows.c) */
 #define VK_AUTO      16u /* DASHI_VK_FFT=auto (default): VK_FUSED on one rank where it fits */
 int vk_fft_init(vk_ctx *c);
-int vk_fft_version(void);                    /* VkFFTGetVersion(): 10226 = 1.2.26 */
-const char *vk_fft_variant(const vk_ctx *c); /* DASHI_VK_FFT[_TUNE, _SHARED_BYTES] in effect */
+const char *vk_fft_transport(const vk_ctx *c); /* several ranks: how the transposes move data */
+int vk_fft_version(void);                      /* VkFFTGetVersion(): 10226 = 1.2.26 */
+const char *vk_fft_variant(const vk_ctx *c);   /* DASHI_VK_FFT[_TUNE, _SHARED_BYTES] in effect */
 /* the band the transforms use under the solver's hint (0: plain plans); an error as -code */
 int vk_fft_band_usable(vk_ctx *c, int hint, const vk_chunk *spec);
 void vk_fft_destroy(vk_ctx *c);
