@@ -163,16 +163,28 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
   int disp;
   /* one contiguous window, all of it on rank 0's side, from its first multiple of the alignment
    * on (the window need not start at one): rank q receives at that start + q seg */
-  DASHI_MPI(MPI_Win_allocate_shared(g->rank ? 0 : (MPI_Aint)(seg * g->size + a), 1, MPI_INFO_NULL,
-                                    g->comm, &mine, &c->xwin));
-  DASHI_MPI(MPI_Win_shared_query(c->xwin, 0, &qsize, &disp, &base));
-  if ((VkDeviceSize)qsize < seg * g->size + a)
+  MPI_Aint want = (MPI_Aint)(seg * g->size + a);
+  /* a failed allocation (node shared memory, /dev/shm, too small) is reported, not fatal */
+  MPI_Errhandler eh;
+  DASHI_MPI(MPI_Comm_get_errhandler(g->comm, &eh));
+  DASHI_MPI(MPI_Comm_set_errhandler(g->comm, MPI_ERRORS_RETURN));
+  int rc = MPI_Win_allocate_shared(g->rank ? 0 : want, 1, MPI_INFO_NULL, g->comm, &mine, &c->xwin);
+  DASHI_MPI(MPI_Comm_set_errhandler(g->comm, eh));
+  DASHI_MPI(MPI_Errhandler_free(&eh));
+  if (rc != MPI_SUCCESS)
     return dashi_err(DASHI_ERR_IO,
-                     "transposes through node shared memory: the MPI window has %lld "
-                     "of %llu bytes; use DASHI_VK_TRANSPOSE=mpi",
-                     (long long)qsize, (unsigned long long)(seg * g->size + a));
+                     "transposes through node shared memory: allocating %.1f GiB of node shared "
+                     "memory failed (is /dev/shm that large?); use DASHI_VK_TRANSPOSE=mpi",
+                     (double)want / 1073741824.0);
+  DASHI_MPI(MPI_Win_shared_query(c->xwin, 0, &qsize, &disp, &base));
+  if (qsize < want)
+    return dashi_err(DASHI_ERR_IO,
+                     "transposes through node shared memory: the MPI window has %lld of %lld "
+                     "bytes; use DASHI_VK_TRANSPOSE=mpi",
+                     (long long)qsize, (long long)want);
   base = (char *)base + (a - (uintptr_t)base % a) % a;
-  DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm, "transpose (node shared memory)"));
+  DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm,
+                              "transpose (node shared memory; DASHI_VK_TRANSPOSE=mpi avoids it)"));
   c->xseg = seg;
   return 0;
 }
