@@ -7,12 +7,13 @@
 #   (GPU host, repository root, after `source .gpubundle/env.sh`)
 #   RANKS="1 2 4" STRONG="16384 32768" WEAK="1:8192 4:16384" TRANSPORTS="auto mpi" \
 #     bench/run_multigpu.sh OUTDIR
+# (an empty STRONG or WEAK runs none of that series)
 set -uo pipefail
 out=${1:-gpu-multi}
 mkdir -p "$out"
-RANKS=${RANKS:-"1 2 4"}
-STRONG=${STRONG:-"16384 32768"}
-WEAK=${WEAK:-"1:8192 4:16384"}
+RANKS=${RANKS-"1 2 4"}
+STRONG=${STRONG-"16384 32768"}
+WEAK=${WEAK-"1:8192 4:16384"}
 # TRANSPORTS: the transposes' DASHI_VK_TRANSPOSE values to run on P > 1 (auto: node shared memory
 # where it runs; mpi: MPI_Alltoall via host staging)
 TRANSPORTS=${TRANSPORTS:-auto}

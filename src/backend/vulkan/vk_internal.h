@@ -156,6 +156,7 @@ typedef struct {
   /* several ranks on one node (vk_fft.c, DASHI_VK_TRANSPOSE): the node's shared receive buffers,
    * one MPI shared-memory window imported into every rank's device, seg bytes per rank */
   vk_buffer xshm;
+  vk_buffer xself; /* device-local: this rank's block to itself, which needs no trip to the host */
   MPI_Win xwin;
   VkDeviceSize xseg;
   bool host_import;          /* VK_EXT_external_memory_host enabled */
