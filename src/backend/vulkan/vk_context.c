@@ -299,40 +299,54 @@ static int find_memory(vk_ctx *c, uint32_t bits, bool host, uint32_t *type) {
   return 0;
 }
 
-int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what) {
+/* a buffer with a device address: device-local or host-visible (mapped) memory of its own, or
+ * (import != NULL) the host memory at `import`, whose usable memory types are import_bits */
+static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, uint32_t import_bits,
+                       vk_buffer *b, const char *stage) {
   memset(b, 0, sizeof *b);
   b->size = size;
+  VkExternalMemoryHandleTypeFlagBits ht = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+  VkExternalMemoryBufferCreateInfo eb = {
+      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO, .handleTypes = ht};
   VkBufferCreateInfo bi = {
       .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+      .pNext = import ? &eb : NULL,
       .size = size,
       .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
       .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-  char stage[160];
-  snprintf(stage, sizeof stage, "creating the %s buffer (%.1f MiB)", what, size / 1048576.0);
   VKC(c, stage, vkCreateBuffer(c->dev, &bi, NULL, &b->buf));
   VkMemoryRequirements mr;
   vkGetBufferMemoryRequirements(c->dev, b->buf, &mr);
   uint32_t type = 0;
-  DASHI_CALL(find_memory(c, mr.memoryTypeBits, host, &type));
+  DASHI_CALL(find_memory(c, mr.memoryTypeBits & (import ? import_bits : ~0u), host, &type));
+  VkImportMemoryHostPointerInfoEXT im = {.sType =
+                                             VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+                                         .handleType = ht,
+                                         .pHostPointer = import};
   VkMemoryAllocateFlagsInfo fl = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                  .pNext = import ? &im : NULL,
                                   .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
   VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                              .pNext = &fl,
-                             .allocationSize = mr.size,
+                             .allocationSize = import ? size : mr.size,
                              .memoryTypeIndex = type};
   VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
   VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
   VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
                                   .buffer = b->buf};
   b->addr = vkGetBufferDeviceAddress(c->dev, &da);
-  if (host) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
+  if (host && !import) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
   return 0;
 }
 
+int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what) {
+  char stage[160];
+  snprintf(stage, sizeof stage, "creating the %s buffer (%.1f MiB)", what, size / 1048576.0);
+  return make_buffer(c, size, host, NULL, 0, b, stage);
+}
+
 int vk_buffer_import(vk_ctx *c, void *ptr, VkDeviceSize size, vk_buffer *b, const char *what) {
-  memset(b, 0, sizeof *b);
-  b->size = size;
   char stage[200];
   snprintf(stage, sizeof stage, "importing %.1f MiB of host memory as the %s buffer",
            size / 1048576.0, what);
@@ -343,41 +357,10 @@ int vk_buffer_import(vk_ctx *c, void *ptr, VkDeviceSize size, vk_buffer *b, cons
     return dashi_err(DASHI_ERR_DEVICE, "Vulkan device %d '%s': %s: the device lacks %s",
                      c->device_index, c->device_name, stage,
                      VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
-  VkExternalMemoryHandleTypeFlagBits ht = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
   VkMemoryHostPointerPropertiesEXT hp = {.sType =
                                              VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
-  VKC(c, stage, props(c->dev, ht, ptr, &hp));
-  VkExternalMemoryBufferCreateInfo eb = {
-      .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO, .handleTypes = ht};
-  VkBufferCreateInfo bi = {
-      .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-      .pNext = &eb,
-      .size = size,
-      .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT,
-      .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
-  VKC(c, stage, vkCreateBuffer(c->dev, &bi, NULL, &b->buf));
-  VkMemoryRequirements mr;
-  vkGetBufferMemoryRequirements(c->dev, b->buf, &mr);
-  uint32_t type = 0;
-  DASHI_CALL(find_memory(c, mr.memoryTypeBits & hp.memoryTypeBits, true, &type));
-  VkImportMemoryHostPointerInfoEXT im = {.sType =
-                                             VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
-                                         .handleType = ht,
-                                         .pHostPointer = ptr};
-  VkMemoryAllocateFlagsInfo fl = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
-                                  .pNext = &im,
-                                  .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
-  VkMemoryAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                             .pNext = &fl,
-                             .allocationSize = size,
-                             .memoryTypeIndex = type};
-  VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
-  VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
-  VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
-                                  .buffer = b->buf};
-  b->addr = vkGetBufferDeviceAddress(c->dev, &da);
-  return 0;
+  VKC(c, stage, props(c->dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, ptr, &hp));
+  return make_buffer(c, size, true, ptr, hp.memoryTypeBits, b, stage);
 }
 
 void vk_buffer_destroy(vk_ctx *c, vk_buffer *b) {
