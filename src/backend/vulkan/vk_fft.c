@@ -157,7 +157,12 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
     return 0;
   }
-  VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax, seg = (xbytes + a - 1) / a * a;
+  /* every rank's receive buffer as large as the largest rank's (the same grid and batch on
+   * devices alike; the largest, should they differ) */
+  long long xmax, xloc = (long long)xbytes;
+  DASHI_MPI(MPI_Allreduce(&xloc, &xmax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
+  VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax,
+               seg = ((VkDeviceSize)xmax + a - 1) / a * a;
   void *mine, *base;
   MPI_Aint qsize;
   int disp;
