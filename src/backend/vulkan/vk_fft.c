@@ -142,9 +142,8 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
   DASHI_MPI(MPI_Comm_size(node, &nsize));
   DASHI_MPI(MPI_Comm_free(&node));
   /* every rank must take the same way: the largest alignment, 0 where a device cannot import */
-  long long al = c->host_import && c->import_align ? (long long)c->import_align : 0, amin, amax;
+  long long al = c->host_import && c->import_align ? (long long)c->import_align : 0, amin;
   DASHI_MPI(MPI_Allreduce(&al, &amin, 1, MPI_LONG_LONG, MPI_MIN, g->comm));
-  DASHI_MPI(MPI_Allreduce(&al, &amax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
   const char *why = nsize != g->size ? "the ranks of the LES group are on several nodes"
                     : !amin          ? "a rank's Vulkan device cannot import host memory "
                                        "(VK_EXT_external_memory_host)"
@@ -157,12 +156,12 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
     return 0;
   }
-  /* every rank's receive buffer as large as the largest rank's (the same grid and batch on
-   * devices alike; the largest, should they differ) */
-  long long xmax, xloc = (long long)xbytes;
-  DASHI_MPI(MPI_Allreduce(&xloc, &xmax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
-  VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax,
-               seg = ((VkDeviceSize)xmax + a - 1) / a * a;
+  /* the largest alignment; every rank's receive buffer as large as the largest rank's (the same
+   * grid and batch on devices alike; the largest, should they differ) */
+  long long loc[2] = {al, (long long)xbytes}, mx[2];
+  DASHI_MPI(MPI_Allreduce(loc, mx, 2, MPI_LONG_LONG, MPI_MAX, g->comm));
+  VkDeviceSize a = mx[0] < 4096 ? 4096 : (VkDeviceSize)mx[0],
+               seg = ((VkDeviceSize)mx[1] + a - 1) / a * a;
   void *mine, *base;
   MPI_Aint qsize;
   int disp;
@@ -494,6 +493,13 @@ void dashi_vulkan_transpose_stats(double *seconds, double *bytes, long *calls, b
   if (reset) a2a_seconds = a2a_bytes = 0, a2a_calls = 0;
 }
 
+/* this rank's GPU work done, then every rank's */
+static int sync_all(vk_ctx *c) {
+  DASHI_CALL(vk_sync(c));
+  DASHI_MPI(MPI_Barrier(c->g->comm));
+  return 0;
+}
+
 /* the exchange between pack and unpack: MPI_Alltoall of the send buffer; or, through node shared
  * memory, wait until every rank's pack has written its blocks (the pack is already recorded; the
  * time counted then includes the pack kernel, which moves the data) */
@@ -506,10 +512,9 @@ static int alltoall(vk_ctx *c, int nf) {
   }
   int cnt = 2 * nf * g->nx * g->nky;
   PetscLogEventBegin(dashi_ev_transpose, 0, 0, 0, 0);
-  if (c->xshm.buf) {
-    DASHI_CALL(vk_sync(c));
-    DASHI_MPI(MPI_Barrier(g->comm));
-  } else
+  if (c->xshm.buf)
+    DASHI_CALL(sync_all(c));
+  else
     DASHI_MPI(MPI_Alltoall(c->send.map, cnt, c->f64 ? MPI_DOUBLE : MPI_FLOAT, c->recv.map, cnt,
                            c->f64 ? MPI_DOUBLE : MPI_FLOAT, g->comm));
   a2a_seconds += MPI_Wtime() - t0;
@@ -522,10 +527,13 @@ static int alltoall(vk_ctx *c, int nf) {
 /* through node shared memory: before the pack writes into the other ranks' receive buffers, they
  * must have unpacked the previous exchange (their GPU work up to it done, then a barrier) */
 static int before_pack(vk_ctx *c) {
-  if (!c->xshm.buf) return 0;
-  DASHI_CALL(vk_sync(c));
-  DASHI_MPI(MPI_Barrier(c->g->comm));
-  return 0;
+  return c->xshm.buf ? sync_all(c) : 0;
+}
+
+/* through node shared memory, where the block of blk values from rank `from` to rank `to` lies:
+ * in the window, `to`'s receive buffer at `from`'s place; from a rank to itself, on the device */
+static VkDeviceAddress block_addr(const vk_ctx *c, uint64_t from, uint64_t to, uint64_t blk) {
+  return from == to ? c->xself.addr : c->xshm.addr + to * c->xseg + from * blk * 2 * c->rsize;
 }
 
 static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDeviceAddress dst,
@@ -554,12 +562,9 @@ static int pack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint32_t 
     return vk_dispatch(c, id, &p, total);
   }
   DASHI_CALL(before_pack(c));
-  uint64_t P = (uint64_t)c->g->size, blk = total / P, cs = 2 * c->rsize;
+  uint64_t P = (uint64_t)c->g->size, blk = total / P;
   for (uint64_t d = 0; d < P; d++) {
-    VkDeviceAddress dst = d == (uint64_t)c->g->rank
-                              ? c->xself.addr
-                              : c->xshm.addr + d * c->xseg + (uint64_t)c->g->rank * blk * cs;
-    pc_transpose(&p, c, src, dst, nf, last, blk, d * blk);
+    pc_transpose(&p, c, src, block_addr(c, (uint64_t)c->g->rank, d, blk), nf, last, blk, d * blk);
     DASHI_CALL(vk_dispatch(c, id, &p, blk));
   }
   return 0;
@@ -578,13 +583,10 @@ static int unpack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uint32_
     pc_u32(&p, fill);
     return vk_dispatch(c, id, &p, total + fill);
   }
-  uint64_t P = (uint64_t)c->g->size, blk = total / P, cs = 2 * c->rsize;
+  uint64_t P = (uint64_t)c->g->size, blk = total / P;
   for (uint64_t s = 0; s < P; s++) {
-    VkDeviceAddress src = s == (uint64_t)c->g->rank
-                              ? c->xself.addr
-                              : c->xshm.addr + (uint64_t)c->g->rank * c->xseg + s * blk * cs;
     uint32_t f = s + 1 == P ? fill : 0;
-    pc_transpose(&p, c, src, dst, nf, last, blk, s * blk);
+    pc_transpose(&p, c, block_addr(c, s, (uint64_t)c->g->rank, blk), dst, nf, last, blk, s * blk);
     pc_u32(&p, f);
     DASHI_CALL(vk_dispatch(c, id, &p, blk + f));
   }
