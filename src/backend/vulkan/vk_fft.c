@@ -593,18 +593,15 @@ static int unpack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uint32_
   return 0;
 }
 
-static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field *const *spec) {
+/* n fields of x rows [f][i][ky] (row stride N/2+1) at `rows` into spec: transposed into the
+ * ky rows of work_k, transformed forward along x, copied into the fields (Nyquist zeroed unless
+ * `band`: the band's modes only are read) */
+static int rows_to_slab(vk_ctx *c, int nf, VkDeviceAddress rows, dashi_field *const *spec,
+                        bool band) {
   const dashi_grid *g = c->g;
-  uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1;
-  uint64_t xrow = (uint64_t)g->nx * H1 * cs, krow = (uint64_t)g->nky * g->N * cs;
+  uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1, krow = (uint64_t)g->nky * g->N * cs;
   uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
-  for (int f = 0; f < nf; f++) {
-    const vk_field *r = VKF(real[f]);
-    vk_plan *pl;
-    DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, 0, r->chunk, NULL, &pl));
-    DASHI_CALL(launch(c, pl, -1, f * xrow, r->offset, 0));
-  }
-  DASHI_CALL(pack(c, PIPE_TR_FWD_PACK, c->work.addr, nf, (uint32_t)H1, total));
+  DASHI_CALL(pack(c, PIPE_TR_FWD_PACK, rows, nf, (uint32_t)H1, total));
   DASHI_CALL(alltoall(c, nf));
   DASHI_CALL(unpack(c, PIPE_TR_FWD_UNPACK, c->work_k.addr, nf, (uint32_t)g->N, total, 0));
   vk_plan *cx;
@@ -613,16 +610,38 @@ static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field
     const vk_field *s = VKF(spec[f]);
     DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
     DASHI_CALL(vk_copy(c, c->work_k.buf, f * krow, s->chunk->b.buf, s->offset, krow));
-    DASHI_CALL(vk_zero_nyquist(c, s->addr, 1, s->chunk->slot_bytes));
+    if (!band) DASHI_CALL(vk_zero_nyquist(c, s->addr, 1, s->chunk->slot_bytes));
   }
   return 0;
+}
+
+/* n fields of ky rows [f][a][x] in work_k (transformed along x) into the x rows [f][i][ky] of
+ * work (row stride N/2+1, the Nyquist entries zero) */
+static int slab_to_rows(vk_ctx *c, int nf) {
+  const dashi_grid *g = c->g;
+  uint64_t H1 = (uint64_t)g->N / 2 + 1, total = (uint64_t)g->size * nf * g->nx * g->nky;
+  DASHI_CALL(pack(c, PIPE_TR_INV_PACK, c->work_k.addr, nf, (uint32_t)g->N, total));
+  DASHI_CALL(alltoall(c, nf));
+  return unpack(c, PIPE_TR_INV_UNPACK, c->work.addr, nf, (uint32_t)H1, total,
+                (uint32_t)nf * (uint32_t)g->nx);
+}
+
+static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field *const *spec) {
+  const dashi_grid *g = c->g;
+  uint64_t xrow = (uint64_t)g->nx * (g->N / 2 + 1) * 2 * c->rsize;
+  for (int f = 0; f < nf; f++) {
+    const vk_field *r = VKF(real[f]);
+    vk_plan *pl;
+    DASHI_CALL(get_plan(c, PLAN_R2C1D, 1, 0, r->chunk, NULL, &pl));
+    DASHI_CALL(launch(c, pl, -1, f * xrow, r->offset, 0));
+  }
+  return rows_to_slab(c, nf, c->work.addr, spec, false);
 }
 
 static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field *const *real) {
   const dashi_grid *g = c->g;
   uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1;
   uint64_t xrow = (uint64_t)g->nx * H1 * cs, krow = (uint64_t)g->nky * g->N * cs;
-  uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
   vk_plan *cx;
   DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
   /* VkFFT 1.2.26's inverse 1D transforms launched at a buffer offset gave wrong results for
@@ -636,10 +655,7 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
     DASHI_CALL(launch(c, cx, 1, 0, 0, 0));
     if (f) DASHI_CALL(vk_copy(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
   }
-  DASHI_CALL(pack(c, PIPE_TR_INV_PACK, c->work_k.addr, nf, (uint32_t)g->N, total));
-  DASHI_CALL(alltoall(c, nf));
-  DASHI_CALL(unpack(c, PIPE_TR_INV_UNPACK, c->work.addr, nf, (uint32_t)H1, total,
-                    (uint32_t)nf * (uint32_t)g->nx));
+  DASHI_CALL(slab_to_rows(c, nf));
   for (int f = 0; f < nf; f++) { /* offset 0 again (see above): field f is moved to slot 0 */
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
@@ -648,6 +664,24 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
     DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
   }
   return 0;
+}
+
+int vk_fft_rows_in(vk_ctx *c, int n) {
+  if (n > c->max_batch)
+    return dashi_err(DASHI_ERR_USAGE, "vk_fft_rows_in: %d fields, the work area holds %d", n,
+                     c->max_batch);
+  uint64_t krow = (uint64_t)c->g->nky * c->g->N * 2 * c->rsize;
+  vk_plan *cx;
+  DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
+  for (int f = 0; f < n; f++) DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
+  return slab_to_rows(c, n);
+}
+
+int vk_fft_rows_out(vk_ctx *c, int n, VkDeviceAddress rows, dashi_field *const *spec, bool band) {
+  if (n > c->max_batch)
+    return dashi_err(DASHI_ERR_USAGE, "vk_fft_rows_out: %d fields, the work area holds %d", n,
+                     c->max_batch);
+  return rows_to_slab(c, n, rows, spec, band);
 }
 
 int vk_fft_xpass(vk_ctx *c, int n, dashi_field *const *f, uint32_t cols) {

@@ -29,6 +29,8 @@
 #define VK_PC_BYTES         128u
 #define VK_CHUNK_SLOTS      16
 #define VK_MAX_BATCH        8
+/* several ranks: the fused products hold up to 6 sources in the FFT work area (vk_rows.c) */
+#define VK_ROWS_SLAB_FIELDS 6
 #define VK_FLUSH_DISPATCHES 512 /* commands per submit before a flush without waiting */
 #define VK_PROF_QUERIES     (VK_FLUSH_DISPATCHES + 8)
 #define VK_STAGING_BYTES    ((VkDeviceSize)64 << 20)
@@ -292,6 +294,13 @@ int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_fiel
 /* in place on n spectral fields: the forward C2C along x of the columns ky < cols (the x pass of
  * the fused products, vk_rows.c) */
 int vk_fft_xpass(vk_ctx *c, int n, dashi_field *const *f, uint32_t cols);
+/* several ranks, the fused products' transposes (vk_rows.c): rows_in takes n sources from the
+ * slab rows [f][a][kx] of work_k (spectral layout), transforms them forward along kx in place and
+ * transposes them into the x rows [f][i][ky] of work; rows_out transposes n products from the x
+ * rows [f][i][ky] at `rows` (device address) into work_k, transforms them forward along kx and
+ * copies them into spec (Nyquist zeroed unless `band`) */
+int vk_fft_rows_in(vk_ctx *c, int n);
+int vk_fft_rows_out(vk_ctx *c, int n, VkDeviceAddress rows, dashi_field *const *spec, bool band);
 /* one transform of one field repeated `reps` times, timed on the GPU (benchmarks); ms each */
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
 
@@ -302,10 +311,10 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
                    dashi_field *const *dst);
 /* spec_derive's dispatches: band > 0 skips the modes outside |kx|, |ky| <= band, cols > 0 the
  * columns ky >= cols; conj writes the complex conjugates */
-int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_op *ops,
-                     dashi_field *const *dst, uint32_t band, uint32_t cols, bool conj);
+int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op *ops,
+                     const VkDeviceAddress *dst, uint32_t band, uint32_t cols, bool conj);
 
-/* ---- vk_rows.c: the fused nonlinear products (one rank, DASHI_VK_FFT=fused / auto) ---- */
+/* ---- vk_rows.c: the fused nonlinear products (DASHI_VK_FFT=fused; auto: one rank) ---- */
 /* decides whether the fused pass can run here (*ok), makes its table and pipeline; `why`
  * receives the reason when it cannot */
 int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);

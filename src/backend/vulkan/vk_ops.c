@@ -48,15 +48,15 @@ static uint32_t dealias_kind(const dashi_dealias *d) {
   return d->kind == DASHI_DEALIAS_NONE ? 0u : d->kind == DASHI_DEALIAS_TWOTHIRDS ? 1u : 2u;
 }
 
-int vk_derive_record(vk_ctx *c, const dashi_field *src, int n, const dashi_spec_op *ops,
-                     dashi_field *const *dst, uint32_t band, uint32_t cols, bool conj) {
+int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op *ops,
+                     const VkDeviceAddress *dst, uint32_t band, uint32_t cols, bool conj) {
   for (int i = 0; i < n; i += 7) {
     int k = n - i < 7 ? n - i : 7;
     vk_pc p;
     uint32_t packed = 0;
     pc_init(&p, c);
-    pc_addr(&p, addr_of(src));
-    for (int o = 0; o < 7; o++) pc_addr(&p, addr_of(dst[i + (o < k ? o : 0)]));
+    pc_addr(&p, src);
+    for (int o = 0; o < 7; o++) pc_addr(&p, dst[i + (o < k ? o : 0)]);
     for (int o = 0; o < k; o++) packed |= (uint32_t)ops[i + o] << (4 * o);
     pc_u32(&p, packed);
     pc_u32(&p, (uint32_t)k);
@@ -81,7 +81,12 @@ int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_
     DASHI_CALL(band < 0 ? -band : 0);
     skip = (uint32_t)band;
   }
-  return vk_derive_record(c, src, n, ops, dst, skip, 0, false);
+  enum { MAX_OUT = 16 };
+  VkDeviceAddress d[MAX_OUT];
+  if (n > MAX_OUT)
+    return dashi_err(DASHI_ERR_USAGE, "spec_derive: %d outputs, at most %d", n, (int)MAX_OUT);
+  for (int i = 0; i < n; i++) d[i] = addr_of(dst[i]);
+  return vk_derive_record(c, addr_of(src), n, ops, d, skip, 0, false);
 }
 
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *const *in,

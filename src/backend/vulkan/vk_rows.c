@@ -82,7 +82,11 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   DASHI_CALL(rows_split(c, limit));
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   *ok = false;
-  if (g->size != 1) return snprintf(why, whylen, "one rank only (%d ranks)", g->size), 0;
+  /* several ranks: the sources go through work_k and work, the products through temp (vk_products) */
+  if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
+    return snprintf(why, whylen, "the FFT work area holds %d fields, %d needed", c->max_batch,
+                    VK_ROWS_SLAB_FIELDS),
+           0;
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
   if (shared > limit)
     return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
@@ -131,16 +135,17 @@ enum { VK_OP_HALF_KX2_PSI = 9, VK_OP_NEG_KX2 = 10 };
 static const int source_ops[6] = {DASHI_OP_PSI,  DASHI_OP_V,  VK_OP_HALF_KX2_PSI,
                                   DASHI_OP_COPY, DASHI_OP_DX, VK_OP_NEG_KX2};
 
-/* the row kernel from the x-transformed sources (slot s in src[s], NULL where unused) to the
- * mixed outputs */
-static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *const *src,
-                         dashi_field *const *out, int nn, uint32_t kin, uint32_t kout, bool bout) {
+/* the row kernel over this rank's x rows (N on one rank, nx on several; row stride N/2+1) from
+ * the x-transformed sources (slot s at src[s], 0 where unused) to the outputs */
+static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAddress src[6],
+                         const VkDeviceAddress *out, int nn, uint32_t kin, uint32_t kout,
+                         bool bout) {
   const dashi_grid *g = c->g;
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
   vk_pc p;
   pc_init(&p, c);
-  for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 && src[i] ? VKF(src[i])->addr : 0);
-  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? VKF(out[i])->addr : 0);
+  for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 ? src[i] : 0);
+  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
   pc_addr(&p, c->rows_tw.addr);
   pc_real(&p, 2.0 * sp->smag);
   pc_real(&p, 1.0 / ((double)g->N * g->N));
@@ -148,7 +153,7 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, dashi_field *con
                  (sp->fold_q2 ? 16u : 0u));
   pc_u32(&p, kin);
   pc_u32(&p, kout);
-  return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->N);
+  return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx);
 }
 
 int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
@@ -177,13 +182,30 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   /* the div form derives wy from psi and kx^2 psi/2 (w = kx^2 psi + ky^2 psi): four x passes */
   bool used[6] = {true, true, sgs, !sgs || lap, true, sgs && lap};
   dashi_spec_op sops[6];
-  dashi_field *src[6] = {NULL};
+  VkDeviceAddress src[6] = {0}, dst[6], po[3];
   int ns = 0;
+  if (g->size > 1) {
+    /* several ranks: the sources' slab rows in work_k, their x rows in work (slot order), the
+     * products' x rows in temp (free between VkFFT launches); the transposes of vk_fft.c */
+    uint64_t cs = 2 * c->rsize, krow = (uint64_t)g->nky * g->N * cs;
+    uint64_t xrow = (uint64_t)g->nx * (mh + 1) * cs;
+    for (int s = 0; s < 6; s++)
+      if (used[s])
+        sops[ns] = (dashi_spec_op)source_ops[s], dst[ns] = c->work_k.addr + ns * krow,
+        src[s] = c->work.addr + ns * xrow, ns++;
+    for (int i = 0; i < nn; i++) po[i] = c->temp.addr + i * xrow;
+    DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
+    DASHI_CALL(vk_fft_rows_in(c, ns));
+    DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
+    return vk_fft_rows_out(c, nn, c->temp.addr, out, bout);
+  }
   for (int s = 0; s < 6; s++)
-    if (used[s]) sops[ns] = (dashi_spec_op)source_ops[s], src[s] = sd[ns++];
-  DASHI_CALL(vk_derive_record(c, w, ns, sops, sd, 0, cin, true));
+    if (used[s])
+      sops[ns] = (dashi_spec_op)source_ops[s], dst[ns] = src[s] = VKF(sd[ns])->addr, ns++;
+  for (int i = 0; i < nn; i++) po[i] = VKF(out[i])->addr;
+  DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
   DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
-  DASHI_CALL(rows_dispatch(c, sp, src, out, nn, kin, kout, bout));
+  DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
   DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
   if (!bout)
     for (int i = 0; i < nn; i++) {
