@@ -69,13 +69,18 @@ int vk_fft_version(void) {
  *     pass runs only over the ky <= N/3 columns; the forward writes only those modes and its kx
  *     pass runs only over those columns (VkFFT frequencyZeroPadding); "x"/"y" restrict this to
  *     one axis; "zeropad" also lets spec_derive write the band only (zeropad_xy does not).
- *   fused: one rank, the solver's nonlinear products in one op (vk_rows.c): x passes over the
- *     band's columns (PLAN_XC2C) and one kernel for the y transforms and the products
- *   auto (default): fused where it can run (one rank, the row in shared memory), else plain
+ *   fused: the solver's nonlinear products in one op (vk_rows.c): on one rank x passes over the
+ *     band's columns (PLAN_XC2C), on several the slab transposes of the sources and products
+ *     only, and one kernel for the y transforms and the products
+ *   auto (default): fused where it can run (the row in shared memory), else plain
  *   DASHI_VK_FFT_TUNE=coalesced=B,threads=T,boost=R,bwboost=X  VkFFT's coalescedMemory,
  *     aimThreads, registerBoost, performBandwidthBoost (default: VkFFT's choice per device)
  *   DASHI_VK_FFT_SHARED_BYTES=B  test only: VkFFT plans as if the device had B bytes of shared
- *     memory (multi-pass kernels at small N) */
+ *     memory (multi-pass kernels at small N)
+ *   DASHI_VK_COPY=shader|transfer  the device copies of the distributed transforms as a compute
+ *     pass (default) or by vkCmdCopyBuffer (measurements)
+ *   DASHI_VK_XPIPE=on|off  transposes through node shared memory pipelined field by field
+ *     (default) or all fields in one exchange (measurements) */
 static int parse_variant(vk_ctx *c) {
   const char *v = getenv("DASHI_VK_FFT");
   if (!v || !*v) v = "auto";
@@ -112,6 +117,14 @@ static int parse_variant(vk_ctx *c) {
         snprintf(c->fft_variant + len, sizeof c->fft_variant - (size_t)len, "+%s=%llu", keys[k], x);
     t = *end ? end + 1 : end;
   }
+  const char *xp = getenv("DASHI_VK_XPIPE");
+  if (xp && *xp && strcmp(xp, "on") && strcmp(xp, "off"))
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XPIPE=%s: expected on or off", xp);
+  c->xpipe = !xp || !*xp || !strcmp(xp, "on");
+  const char *cp = getenv("DASHI_VK_COPY");
+  if (cp && *cp && strcmp(cp, "shader") && strcmp(cp, "transfer"))
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_COPY=%s: expected shader or transfer", cp);
+  c->copy_transfer = cp && !strcmp(cp, "transfer");
   const char *sb = getenv("DASHI_VK_FFT_SHARED_BYTES");
   if (sb && *sb) {
     char *end;
@@ -129,8 +142,10 @@ const char *vk_fft_variant(const vk_ctx *c) {
 }
 
 /* DASHI_VK_TRANSPOSE: auto (default: shm where it can run, else mpi; fft_library says which), shm
- * (an error where it cannot), mpi */
-static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
+ * (an error where it cannot), mpi. fbytes: one field's exchange (every rank's blocks); the
+ * MPI_Alltoall buffers hold max_batch fields, the node's shared window two (the exchange buffers
+ * of the pipelined transposes; max_batch with DASHI_VK_XPIPE=off) */
+static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
   const dashi_grid *g = c->g;
   const char *v = getenv("DASHI_VK_TRANSPOSE");
   if (!v || !*v) v = "auto";
@@ -152,13 +167,14 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=shm: %s; use DASHI_VK_TRANSPOSE=mpi",
                      why);
   if (why || !strcmp(v, "mpi")) {
+    VkDeviceSize xbytes = fbytes * (VkDeviceSize)c->max_batch;
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
     return 0;
   }
-  /* the largest alignment; every rank's receive buffer as large as the largest rank's (the same
-   * grid and batch on devices alike; the largest, should they differ) */
-  long long loc[2] = {al, (long long)xbytes}, mx[2];
+  /* the largest alignment; every rank's receive buffers as large as the largest rank's (the same
+   * on every rank of one grid) */
+  long long nw = c->xpipe ? 2 : c->max_batch, loc[2] = {al, nw * (long long)fbytes}, mx[2];
   DASHI_MPI(MPI_Allreduce(loc, mx, 2, MPI_LONG_LONG, MPI_MAX, g->comm));
   VkDeviceSize a = mx[0] < 4096 ? 4096 : (VkDeviceSize)mx[0],
                seg = ((VkDeviceSize)mx[1] + a - 1) / a * a;
@@ -190,8 +206,8 @@ static int transpose_init(vk_ctx *c, VkDeviceSize xbytes) {
   DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm,
                               "transpose (node shared memory; DASHI_VK_TRANSPOSE=mpi avoids it)"));
   c->xseg = seg;
-  return vk_buffer_create(c, xbytes / (VkDeviceSize)g->size + 256, false, &c->xself,
-                          "transpose (own block)");
+  return vk_buffer_create(c, (VkDeviceSize)nw * fbytes / (VkDeviceSize)g->size + 256, false,
+                          &c->xself, "transpose (own block)");
 }
 
 const char *vk_fft_transport(const vk_ctx *c) {
@@ -221,9 +237,8 @@ int vk_fft_init(vk_ctx *c) {
   DASHI_CALL(vk_buffer_create(c, per * c->max_batch, false, &c->temp, "FFT temporary"));
   if (g->size > 1) {
     VkDeviceSize kbytes = (VkDeviceSize)g->nky * g->N * cs * c->max_batch;
-    VkDeviceSize xbytes = (VkDeviceSize)g->nx * (g->N / 2) * cs * c->max_batch;
     DASHI_CALL(vk_buffer_create(c, kbytes, false, &c->work_k, "FFT work (ky rows)"));
-    DASHI_CALL(transpose_init(c, xbytes));
+    DASHI_CALL(transpose_init(c, (VkDeviceSize)g->nx * (g->N / 2) * cs));
   }
   return 0;
 }
@@ -524,16 +539,14 @@ static int alltoall(vk_ctx *c, int nf) {
   return 0;
 }
 
-/* through node shared memory: before the pack writes into the other ranks' receive buffers, they
- * must have unpacked the previous exchange (their GPU work up to it done, then a barrier) */
-static int before_pack(vk_ctx *c) {
-  return c->xshm.buf ? sync_all(c) : 0;
-}
-
-/* through node shared memory, where the block of blk values from rank `from` to rank `to` lies:
- * in the window, `to`'s receive buffer at `from`'s place; from a rank to itself, on the device */
-static VkDeviceAddress block_addr(const vk_ctx *c, uint64_t from, uint64_t to, uint64_t blk) {
-  return from == to ? c->xself.addr : c->xshm.addr + to * c->xseg + from * blk * 2 * c->rsize;
+/* through node shared memory, where the block of blk values from rank `from` to rank `to` lies
+ * in exchange buffer h (the pipelined fields alternate between buffers 0 and 1): in the window,
+ * `to`'s receive buffer h at `from`'s place; from a rank to itself, on the device */
+static VkDeviceAddress block_addr(const vk_ctx *c, uint64_t from, uint64_t to, uint64_t blk,
+                                  uint64_t h) {
+  uint64_t bb = blk * 2 * c->rsize;
+  return from == to ? c->xself.addr + h * bb
+                    : c->xshm.addr + to * c->xseg + (h * (uint64_t)c->g->size + from) * bb;
 }
 
 static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDeviceAddress dst,
@@ -549,48 +562,79 @@ static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDevic
   pc_u32(p, (uint32_t)t0);
 }
 
-/* the pack (pipeline id) of `total` values from src: one dispatch into the send buffer, or,
- * through node shared memory, one per receiver into its receive buffer at this rank's block, its
- * address computed here in 64 bits (a shader's 32-bit index times 8 bytes must stay below 4 GiB:
- * measured on H200s, one dispatch over the whole window at N = 16384 corrupted the blocks past
- * it) */
-static int pack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint32_t last,
-                uint64_t total) {
+/* through node shared memory: the pack (pipeline id) of nf fields from src into exchange buffer
+ * h, one dispatch per receiver at this rank's block, its address computed here in 64 bits (a
+ * shader's 32-bit index times 8 bytes must stay below 4 GiB: measured on H200s, one dispatch over
+ * the whole window at N = 16384 corrupted the blocks past it); `barrier`: after the work recorded
+ * before (else alongside it) */
+static int pack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint32_t last,
+                    uint64_t h, bool barrier) {
+  uint64_t P = (uint64_t)c->g->size, blk = (uint64_t)nf * c->g->nx * c->g->nky;
   vk_pc p;
-  if (!c->xshm.buf) {
-    pc_transpose(&p, c, src, c->send.addr, nf, last, total, 0);
-    return vk_dispatch(c, id, &p, total);
-  }
-  DASHI_CALL(before_pack(c));
-  uint64_t P = (uint64_t)c->g->size, blk = total / P;
   for (uint64_t d = 0; d < P; d++) {
-    pc_transpose(&p, c, src, block_addr(c, (uint64_t)c->g->rank, d, blk), nf, last, blk, d * blk);
-    DASHI_CALL(vk_dispatch(c, id, &p, blk));
+    pc_transpose(&p, c, src, block_addr(c, (uint64_t)c->g->rank, d, blk, h), nf, last, blk,
+                 d * blk);
+    DASHI_CALL(barrier && !d ? vk_dispatch(c, id, &p, blk) : vk_dispatch_along(c, id, &p, blk));
   }
   return 0;
 }
 
-/* the unpack (pipeline id) of `total` received values into dst, then `fill` more (tr_inv_unpack:
- * the Nyquist entries): one dispatch from the receive buffer, or, through node shared memory,
- * one per sender, this rank's own block from the device (measured at N = 16384 on 2 H200s: the
- * packs and unpacks move ~50 GB/s over PCIe and were 82% of the step, half of it this rank's own
- * block) */
-static int unpack(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uint32_t last,
-                  uint64_t total, uint32_t fill) {
+/* ... and the unpack of exchange buffer h into dst, one dispatch per sender (this rank's own
+ * block from the device; measured at N = 16384 on 2 H200s: the packs and unpacks move ~50 GB/s
+ * over PCIe and were 82% of the step, half of it this rank's own block); with `fill` the last
+ * also zeroes the Nyquist entries (tr_inv_unpack) */
+static int unpack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uint32_t last,
+                      uint64_t h, bool fill) {
+  uint64_t P = (uint64_t)c->g->size, blk = (uint64_t)nf * c->g->nx * c->g->nky;
   vk_pc p;
-  if (!c->xshm.buf) {
-    pc_transpose(&p, c, c->recv.addr, dst, nf, last, total, 0);
-    pc_u32(&p, fill);
-    return vk_dispatch(c, id, &p, total + fill);
-  }
-  uint64_t P = (uint64_t)c->g->size, blk = total / P;
   for (uint64_t s = 0; s < P; s++) {
-    uint32_t f = s + 1 == P ? fill : 0;
-    pc_transpose(&p, c, block_addr(c, s, (uint64_t)c->g->rank, blk), dst, nf, last, blk, s * blk);
+    uint32_t f = fill && s + 1 == P ? (uint32_t)nf * (uint32_t)c->g->nx : 0;
+    pc_transpose(&p, c, block_addr(c, s, (uint64_t)c->g->rank, blk, h), dst, nf, last, blk,
+                 s * blk);
     pc_u32(&p, f);
-    DASHI_CALL(vk_dispatch(c, id, &p, blk + f));
+    DASHI_CALL(s ? vk_dispatch_along(c, id, &p, blk + f) : vk_dispatch(c, id, &p, blk + f));
   }
   return 0;
+}
+
+/* nf fields from src (field stride sstride bytes; pack pipeline pk, row length plast) to dst
+ * (dstride; unpack pipeline up, ulast; fill: zero the Nyquist entries). Through node shared
+ * memory field by field, pipelined: while one field is unpacked (host to device) the next is
+ * packed (device to host) into the other exchange buffer (measured on 4 H200s, fp32, against all
+ * fields in one exchange: 3-5% less per step at N = 16384 and 32768 on 2 and 4 GPUs). By
+ * MPI_Alltoall, or with DASHI_VK_XPIPE=off, all fields in one exchange (the fields contiguous at
+ * the shaders' strides) */
+static int transpose(vk_ctx *c, vk_pipe_id pk, VkDeviceAddress src, uint64_t sstride,
+                     uint32_t plast, vk_pipe_id up, VkDeviceAddress dst, uint64_t dstride,
+                     uint32_t ulast, int nf, bool fill) {
+  const dashi_grid *g = c->g;
+  if (c->xshm.buf) {
+    /* the other ranks have unpacked the previous exchange out of both buffers */
+    DASHI_CALL(sync_all(c));
+    if (!c->xpipe) {
+      DASHI_CALL(pack_shm(c, pk, src, nf, plast, 0, true));
+      DASHI_CALL(alltoall(c, nf));
+      return unpack_shm(c, up, dst, nf, ulast, 0, fill);
+    }
+    DASHI_CALL(pack_shm(c, pk, src, 1, plast, 0, true));
+    for (int f = 0; f < nf; f++) {
+      DASHI_CALL(alltoall(c, 1)); /* every rank's pack of field f done, the unpack of f-1 too */
+      DASHI_CALL(unpack_shm(c, up, dst + (uint64_t)f * dstride, 1, ulast, (uint64_t)f % 2, fill));
+      if (f + 1 < nf)
+        DASHI_CALL(pack_shm(c, pk, src + (uint64_t)(f + 1) * sstride, 1, plast,
+                            (uint64_t)(f + 1) % 2, false));
+    }
+    return 0;
+  }
+  uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
+  uint32_t nyq = fill ? (uint32_t)nf * (uint32_t)g->nx : 0;
+  vk_pc p;
+  pc_transpose(&p, c, src, c->send.addr, nf, plast, total, 0);
+  DASHI_CALL(vk_dispatch(c, pk, &p, total));
+  DASHI_CALL(alltoall(c, nf));
+  pc_transpose(&p, c, c->recv.addr, dst, nf, ulast, total, 0);
+  pc_u32(&p, nyq);
+  return vk_dispatch(c, up, &p, total + nyq);
 }
 
 /* n fields of x rows [f][i][ky] (row stride N/2+1) at `rows` into spec: transposed into the
@@ -600,16 +644,14 @@ static int rows_to_slab(vk_ctx *c, int nf, VkDeviceAddress rows, dashi_field *co
                         bool band) {
   const dashi_grid *g = c->g;
   uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1, krow = (uint64_t)g->nky * g->N * cs;
-  uint64_t total = (uint64_t)g->size * nf * g->nx * g->nky;
-  DASHI_CALL(pack(c, PIPE_TR_FWD_PACK, rows, nf, (uint32_t)H1, total));
-  DASHI_CALL(alltoall(c, nf));
-  DASHI_CALL(unpack(c, PIPE_TR_FWD_UNPACK, c->work_k.addr, nf, (uint32_t)g->N, total, 0));
+  DASHI_CALL(transpose(c, PIPE_TR_FWD_PACK, rows, g->nx * H1 * cs, (uint32_t)H1, PIPE_TR_FWD_UNPACK,
+                       c->work_k.addr, krow, (uint32_t)g->N, nf, false));
   vk_plan *cx;
   DASHI_CALL(get_plan(c, PLAN_C2C1D, 1, 0, NULL, NULL, &cx));
   for (int f = 0; f < nf; f++) {
     const vk_field *s = VKF(spec[f]);
     DASHI_CALL(launch(c, cx, -1, f * krow, 0, 0));
-    DASHI_CALL(vk_copy(c, c->work_k.buf, f * krow, s->chunk->b.buf, s->offset, krow));
+    DASHI_CALL(vk_copy_words(c, &c->work_k, f * krow, &s->chunk->b, s->offset, krow));
     if (!band) DASHI_CALL(vk_zero_nyquist(c, s->addr, 1, s->chunk->slot_bytes));
   }
   return 0;
@@ -619,11 +661,10 @@ static int rows_to_slab(vk_ctx *c, int nf, VkDeviceAddress rows, dashi_field *co
  * work (row stride N/2+1, the Nyquist entries zero) */
 static int slab_to_rows(vk_ctx *c, int nf) {
   const dashi_grid *g = c->g;
-  uint64_t H1 = (uint64_t)g->N / 2 + 1, total = (uint64_t)g->size * nf * g->nx * g->nky;
-  DASHI_CALL(pack(c, PIPE_TR_INV_PACK, c->work_k.addr, nf, (uint32_t)g->N, total));
-  DASHI_CALL(alltoall(c, nf));
-  return unpack(c, PIPE_TR_INV_UNPACK, c->work.addr, nf, (uint32_t)H1, total,
-                (uint32_t)nf * (uint32_t)g->nx);
+  uint64_t cs = 2 * c->rsize, H1 = (uint64_t)g->N / 2 + 1;
+  return transpose(c, PIPE_TR_INV_PACK, c->work_k.addr, (uint64_t)g->nky * g->N * cs,
+                   (uint32_t)g->N, PIPE_TR_INV_UNPACK, c->work.addr, g->nx * H1 * cs, (uint32_t)H1,
+                   nf, true);
 }
 
 static int forward_slab(vk_ctx *c, int nf, dashi_field *const *real, dashi_field *const *spec) {
@@ -651,16 +692,16 @@ static int inverse_slab(vk_ctx *c, int nf, dashi_field *const *spec, dashi_field
   for (int k = 1; k <= nf; k++) {
     int f = k % nf;
     const vk_field *s = VKF(spec[f]);
-    DASHI_CALL(vk_copy(c, s->chunk->b.buf, s->offset, c->work_k.buf, 0, krow));
+    DASHI_CALL(vk_copy_words(c, &s->chunk->b, s->offset, &c->work_k, 0, krow));
     DASHI_CALL(launch(c, cx, 1, 0, 0, 0));
-    if (f) DASHI_CALL(vk_copy(c, c->work_k.buf, 0, c->work_k.buf, f * krow, krow));
+    if (f) DASHI_CALL(vk_copy_words(c, &c->work_k, 0, &c->work_k, f * krow, krow));
   }
   DASHI_CALL(slab_to_rows(c, nf));
   for (int f = 0; f < nf; f++) { /* offset 0 again (see above): field f is moved to slot 0 */
     const vk_field *r = VKF(real[f]);
     vk_plan *pl;
     DASHI_CALL(get_plan(c, PLAN_C2R1D, 1, 0, r->chunk, NULL, &pl));
-    if (f) DASHI_CALL(vk_copy(c, c->work.buf, f * xrow, c->work.buf, 0, xrow));
+    if (f) DASHI_CALL(vk_copy_words(c, &c->work, f * xrow, &c->work, 0, xrow));
     DASHI_CALL(launch(c, pl, 1, 0, 0, r->offset));
   }
   return 0;

@@ -98,6 +98,20 @@ int vk_copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize
   return vk_count(c, PROF_COPY);
 }
 
+int vk_copy_words(vk_ctx *c, const vk_buffer *src, VkDeviceSize so, const vk_buffer *dst,
+                  VkDeviceSize d0, VkDeviceSize bytes) {
+  if (c->copy_transfer) return vk_copy(c, src->buf, so, dst->buf, d0, bytes);
+  if (bytes % 16 || (src->addr + so) % 16 || (dst->addr + d0) % 16 || bytes / 16 > UINT32_MAX)
+    return dashi_err(DASHI_ERR_DEVICE, "vk_copy_words: %llu bytes at offsets %llu, %llu",
+                     (unsigned long long)bytes, (unsigned long long)so, (unsigned long long)d0);
+  vk_pc p;
+  pc_init(&p, c);
+  pc_addr(&p, src->addr + so);
+  pc_addr(&p, dst->addr + d0);
+  pc_u32(&p, (uint32_t)(bytes / 16));
+  return vk_dispatch(c, PIPE_COPY, &p, bytes / 16);
+}
+
 /* device field -> host bytes, through the staging buffer */
 static int download(vk_ctx *c, const vk_field *v, VkDeviceSize bytes, void *host) {
   for (VkDeviceSize at = 0; at < bytes; at += c->staging.size) {

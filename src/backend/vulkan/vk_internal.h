@@ -22,13 +22,13 @@
 
 #include "dashi/backend.h"
 
-#define VK_FRAMES           3
-#define VK_ARENA_BYTES      ((VkDeviceSize)1 << 20)
-#define VK_WG               256u
-#define VK_MAX_GROUPS       65535u
-#define VK_PC_BYTES         128u
-#define VK_CHUNK_SLOTS      16
-#define VK_MAX_BATCH        8
+#define VK_FRAMES      3
+#define VK_ARENA_BYTES ((VkDeviceSize)1 << 20)
+#define VK_WG          256u
+#define VK_MAX_GROUPS  65535u
+#define VK_PC_BYTES    128u
+#define VK_CHUNK_SLOTS 16
+#define VK_MAX_BATCH   8
 /* several ranks: the fused products hold up to 6 sources in the FFT work area (vk_rows.c) */
 #define VK_ROWS_SLAB_FIELDS 6
 #define VK_FLUSH_DISPATCHES 512 /* commands per submit before a flush without waiting */
@@ -62,6 +62,7 @@ typedef enum {
   PIPE_CARRIER_FINING,
   PIPE_CARRIER_P95,
   PIPE_ROWS, /* the fused row pass (vk_rows.c): its own specialization, created on first use */
+  PIPE_COPY, /* device-to-device copies as a compute pass (vk_copy_words) */
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -173,7 +174,9 @@ typedef struct {
   VkDeviceSize real_bytes, spec_bytes; /* one field, unpadded */
   vk_chunk *chunks[256];
   int nchunks;
-  int max_batch; /* fields per batched transform */
+  int max_batch;      /* fields per batched transform */
+  bool copy_transfer; /* DASHI_VK_COPY=transfer: vk_copy_words by vkCmdCopyBuffer */
+  bool xpipe;         /* DASHI_VK_XPIPE=on (default): pipelined transposes via node shared memory */
   /* transforms */
   vk_plan *plans;
   bool glslang_ready;
@@ -254,6 +257,9 @@ void vk_pipelines_destroy(vk_ctx *c);
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
 /* exactly `groups` workgroups */
 int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups);
+/* as vk_dispatch, without the barrier before it: for a dispatch independent of the ones recorded
+ * since the last barrier, which may then run alongside them (vk_fft.c's pipelined transposes) */
+int vk_dispatch_along(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
 uint32_t vk_groups_for(uint64_t count);
 
 /* ---- vk_fields.c ---- */
@@ -273,6 +279,11 @@ int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab);
 int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, const void *host);
 /* zero the Nyquist modes of n fields equally spaced from `first` (slot spacing) */
 int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride_bytes);
+/* bytes (a multiple of 16, both addresses 16-byte aligned) from src to dst on the device: a
+ * compute pass (copy_words.comp), or vkCmdCopyBuffer of the buffers under DASHI_VK_COPY=transfer
+ * (measurements; docs/performance.md) */
+int vk_copy_words(vk_ctx *c, const vk_buffer *src, VkDeviceSize so, const vk_buffer *dst,
+                  VkDeviceSize d0, VkDeviceSize bytes);
 
 /* ---- vk_fft.c ---- */
 /* band-aware transforms (backend.h fft_band_in/out): zero-padded VkFFT plans along kx and ky,

@@ -46,6 +46,7 @@ static const struct {
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
     [PIPE_ROWS] = {"rows_pair", false, false, true},
+    [PIPE_COPY] = {"copy_words", false},
 };
 
 void pc_init(vk_pc *p, const vk_ctx *c) {
@@ -196,21 +197,28 @@ uint32_t vk_groups_for(uint64_t count) {
   return g ? (uint32_t)g : 1u;
 }
 
-int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups) {
+static int dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups, bool barrier) {
   if (p->overflow)
     return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: push constants of %s exceed %u bytes",
                      shaders[id].name, VK_PC_BYTES);
   if (!groups) return 0; /* never dispatch zero workgroups */
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
-  vk_barrier(c, cmd, false);
+  if (barrier) vk_barrier(c, cmd, false);
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[id]);
   vkCmdPushConstants(cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VK_PC_BYTES, p->b);
   vkCmdDispatch(cmd, groups, 1, 1);
   return vk_count(c, (int)id);
 }
 
+int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups) {
+  return dispatch(c, id, p, groups, true);
+}
+
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
-  if (!count) return 0;
-  return vk_dispatch_groups(c, id, p, vk_groups_for(count));
+  return count ? dispatch(c, id, p, vk_groups_for(count), true) : 0;
+}
+
+int vk_dispatch_along(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
+  return count ? dispatch(c, id, p, vk_groups_for(count), false) : 0;
 }

@@ -82,11 +82,6 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   DASHI_CALL(rows_split(c, limit));
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   *ok = false;
-  /* several ranks: the sources go through work_k and work, the products through temp (vk_products) */
-  if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
-    return snprintf(why, whylen, "the FFT work area holds %d fields, %d needed", c->max_batch,
-                    VK_ROWS_SLAB_FIELDS),
-           0;
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
   if (shared > limit)
     return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
@@ -95,6 +90,12 @@ int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
   if (threads > lim->maxComputeWorkGroupSize[0] || threads > lim->maxComputeWorkGroupInvocations)
     return snprintf(why, whylen, "a row needs %llu threads per workgroup, the device allows %u",
                     (unsigned long long)threads, lim->maxComputeWorkGroupInvocations),
+           0;
+  /* several ranks: the sources go through work_k and work, the products through temp (vk_products)
+   */
+  if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
+    return snprintf(why, whylen, "the FFT work area has room for %d fields, %d needed",
+                    c->max_batch, VK_ROWS_SLAB_FIELDS),
            0;
   /* twiddles exp(-2 pi i e/N), computed in double */
   uint64_t n = (uint64_t)g->N;
