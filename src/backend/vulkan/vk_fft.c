@@ -80,7 +80,9 @@ int vk_fft_version(void) {
  *   DASHI_VK_COPY=shader|transfer  the device copies of the distributed transforms as a compute
  *     pass (default) or by vkCmdCopyBuffer (measurements)
  *   DASHI_VK_XPIPE=on|off  transposes through node shared memory pipelined field by field
- *     (default) or all fields in one exchange (measurements) */
+ *     (default) or all fields in one exchange (measurements)
+ *   DASHI_VK_XGROUPS=G  at most G workgroups per pack/unpack dispatch (0: no cap; default 1024/P
+ *     on P ranks, below) */
 static int parse_variant(vk_ctx *c) {
   const char *v = getenv("DASHI_VK_FFT");
   if (!v || !*v) v = "auto";
@@ -121,6 +123,20 @@ static int parse_variant(vk_ctx *c) {
   if (xp && *xp && strcmp(xp, "on") && strcmp(xp, "off"))
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XPIPE=%s: expected on or off", xp);
   c->xpipe = !xp || !*xp || !strcmp(xp, "on");
+  /* workgroups per pack/unpack dispatch: uncapped, one dispatch of a grid-stride kernel fills the
+   * device and the pipelined pack and unpack take turns; 1024/P let the 2P dispatches of a step of
+   * the pipeline share it (measured on H200s, fp32, ms/step, no cap / 256 / 512: N = 16384 on
+   * 2 GPUs 263.7 / 224.7 / 214.6, on 4 GPUs 242.8 / 217.2 / 233.9; N = 32768 on 2 GPUs 1056.7 /
+   * 952.3 / -) */
+  c->xgroups = c->g->size > 1 ? 1024u / (uint32_t)c->g->size : 0;
+  const char *xg = getenv("DASHI_VK_XGROUPS");
+  if (xg && *xg) {
+    char *end;
+    unsigned long g = strtoul(xg, &end, 10);
+    if (*end || g > VK_MAX_GROUPS)
+      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XGROUPS=%s: expected 0 .. %u", xg, VK_MAX_GROUPS);
+    c->xgroups = (uint32_t)g;
+  }
   const char *cp = getenv("DASHI_VK_COPY");
   if (cp && *cp && strcmp(cp, "shader") && strcmp(cp, "transfer"))
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_COPY=%s: expected shader or transfer", cp);
@@ -574,7 +590,7 @@ static int pack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint3
   for (uint64_t d = 0; d < P; d++) {
     pc_transpose(&p, c, src, block_addr(c, (uint64_t)c->g->rank, d, blk, h), nf, last, blk,
                  d * blk);
-    DASHI_CALL(barrier && !d ? vk_dispatch(c, id, &p, blk) : vk_dispatch_along(c, id, &p, blk));
+    DASHI_CALL(vk_dispatch_ex(c, id, &p, blk, barrier && !d, c->xgroups));
   }
   return 0;
 }
@@ -592,7 +608,7 @@ static int unpack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uin
     pc_transpose(&p, c, block_addr(c, s, (uint64_t)c->g->rank, blk, h), dst, nf, last, blk,
                  s * blk);
     pc_u32(&p, f);
-    DASHI_CALL(s ? vk_dispatch_along(c, id, &p, blk + f) : vk_dispatch(c, id, &p, blk + f));
+    DASHI_CALL(vk_dispatch_ex(c, id, &p, blk + f, !s, c->xgroups));
   }
   return 0;
 }

@@ -177,6 +177,7 @@ typedef struct {
   int max_batch;      /* fields per batched transform */
   bool copy_transfer; /* DASHI_VK_COPY=transfer: vk_copy_words by vkCmdCopyBuffer */
   bool xpipe;         /* DASHI_VK_XPIPE=on (default): pipelined transposes via node shared memory */
+  uint32_t xgroups;   /* DASHI_VK_XGROUPS: most workgroups per pack/unpack dispatch (0: no cap) */
   /* transforms */
   vk_plan *plans;
   bool glslang_ready;
@@ -257,9 +258,12 @@ void vk_pipelines_destroy(vk_ctx *c);
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
 /* exactly `groups` workgroups */
 int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups);
-/* as vk_dispatch, without the barrier before it: for a dispatch independent of the ones recorded
- * since the last barrier, which may then run alongside them (vk_fft.c's pipelined transposes) */
-int vk_dispatch_along(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
+/* as vk_dispatch, with at most max_groups workgroups (0: as many as the count needs, up to
+ * VK_MAX_GROUPS) and, without `barrier`, no barrier before it: a dispatch independent of the ones
+ * recorded since the last barrier, which may then run alongside them if they leave room on the
+ * device (vk_fft.c's pipelined transposes) */
+int vk_dispatch_ex(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count, bool barrier,
+                   uint32_t max_groups);
 uint32_t vk_groups_for(uint64_t count);
 
 /* ---- vk_fields.c ---- */

@@ -219,6 +219,8 @@ int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
   return count ? dispatch(c, id, p, vk_groups_for(count), true) : 0;
 }
 
-int vk_dispatch_along(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
-  return count ? dispatch(c, id, p, vk_groups_for(count), false) : 0;
+int vk_dispatch_ex(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count, bool barrier,
+                   uint32_t max_groups) {
+  uint32_t g = vk_groups_for(count);
+  return count ? dispatch(c, id, p, max_groups && g > max_groups ? max_groups : g, barrier) : 0;
 }
