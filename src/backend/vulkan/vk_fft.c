@@ -238,6 +238,9 @@ int vk_fft_init(vk_ctx *c) {
   VkDeviceSize per = g->size == 1 ? (VkDeviceSize)g->N * H1 * cs : (VkDeviceSize)g->nx * H1 * cs;
   VkDeviceSize fit = c->max_range / per;
   c->max_batch = fit < VK_MAX_BATCH ? (int)fit : VK_MAX_BATCH;
+  /* the ranks of one transform batch alike (their exchanges must match): the smallest */
+  if (g->size > 1)
+    DASHI_MPI(MPI_Allreduce(MPI_IN_PLACE, &c->max_batch, 1, MPI_INT, MPI_MIN, g->comm));
   if (c->max_batch < 1)
     return dashi_err(DASHI_ERR_DEVICE,
                      "Vulkan device %d '%s': the FFT work area of N=%d exceeds "

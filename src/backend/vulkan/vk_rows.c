@@ -73,30 +73,40 @@ const char *vk_rows_name(const vk_ctx *c) {
   return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
 }
 
-int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
+/* whether the row kernel fits this rank's device (and work areas); why not in `why` */
+static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   const VkPhysicalDeviceLimits *lim = &c->props.limits;
-  /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
-  uint64_t limit = lim->maxComputeSharedMemorySize;
-  if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
-  DASHI_CALL(rows_split(c, limit));
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
-  *ok = false;
-  if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), 0;
+  if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), false;
   if (shared > limit)
     return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
                     (unsigned long long)shared, (unsigned long long)limit),
-           0;
+           false;
   if (threads > lim->maxComputeWorkGroupSize[0] || threads > lim->maxComputeWorkGroupInvocations)
     return snprintf(why, whylen, "a row needs %llu threads per workgroup, the device allows %u",
                     (unsigned long long)threads, lim->maxComputeWorkGroupInvocations),
-           0;
-  /* several ranks: the sources go through work_k and work, the products through temp (vk_products)
-   */
+           false;
+  /* several ranks: the sources go through work_k and work, the products through temp */
   if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
     return snprintf(why, whylen, "the FFT work area has room for %d fields, %d needed",
                     c->max_batch, VK_ROWS_SLAB_FIELDS),
-           0;
+           false;
+  return true;
+}
+
+int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
+  const dashi_grid *g = c->g;
+  /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
+  uint64_t limit = c->props.limits.maxComputeSharedMemorySize;
+  if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
+  DASHI_CALL(rows_split(c, limit));
+  /* the ranks of one transform take one way: their transposes carry the same fields */
+  int mine = rows_fit(c, limit, why, whylen), all = mine;
+  if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
+  if (mine && !all) snprintf(why, whylen, "another rank's device or work area cannot run it");
+  *ok = false;
+  if (!all) return 0;
   /* twiddles exp(-2 pi i e/N), computed in double */
   uint64_t n = (uint64_t)g->N;
   size_t bytes = (size_t)(2 * n * c->rsize);
