@@ -619,10 +619,11 @@ static int unpack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uin
 /* nf fields from src (field stride sstride bytes; pack pipeline pk, row length plast) to dst
  * (dstride; unpack pipeline up, ulast; fill: zero the Nyquist entries). Through node shared
  * memory field by field, pipelined: while one field is unpacked (host to device) the next is
- * packed (device to host) into the other exchange buffer (measured on 4 H200s, fp32, against all
- * fields in one exchange: 3-5% less per step at N = 16384 and 32768 on 2 and 4 GPUs). By
- * MPI_Alltoall, or with DASHI_VK_XPIPE=off, all fields in one exchange (the fields contiguous at
- * the shaders' strides) */
+ * packed (device to host) into the other exchange buffer, the dispatches capped at xgroups
+ * workgroups so that both fit on the device (measured on 4 H200s, fp32, against all fields in one
+ * exchange: 3-5% less per step at N = 16384 and 32768 on 2 and 4 GPUs uncapped, 10-19% less again
+ * with the cap). By MPI_Alltoall, or with DASHI_VK_XPIPE=off, all fields in one exchange (the
+ * fields contiguous at the shaders' strides) */
 static int transpose(vk_ctx *c, vk_pipe_id pk, VkDeviceAddress src, uint64_t sstride,
                      uint32_t plast, vk_pipe_id up, VkDeviceAddress dst, uint64_t dstride,
                      uint32_t ulast, int nf, bool fill) {

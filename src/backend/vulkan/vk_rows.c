@@ -1,5 +1,5 @@
-/* The nonlinear products on one rank in one op (backend.h nonlinear_products; docs/vulkan.md
- * "Fused nonlinear products"), DASHI_VK_FFT=fused (and `auto` where it measured faster).
+/* The nonlinear products in one op (backend.h nonlinear_products; docs/vulkan.md "Fused nonlinear
+ * products"), DASHI_VK_FFT=fused and auto, wherever the row kernel fits on every rank.
  *
  * The composition the solver otherwise calls op by op - spec_derive, 2D inverse transforms of
  * 4/6/7 fields, nonlinear_pointwise, 2D forward transforms of 1/2/3 fields - writes and reads every
@@ -15,9 +15,10 @@
  *      with no real field in memory (two real fields per length-N complex transform, 8 points per
  *      thread in registers, N/8 threads per row, the row in shared memory only between stages);
  *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
- * The result is the composition's to round-off (test_vk_parity with DASHI_VK_FFT=fused). Where the
- * row kernel does not fit the device, the backend runs the composition and says so in
- * fft_library. */
+ * On several ranks steps 2 and 4 are the slab path's 1D transforms along x with the transposes of
+ * vk_fft.c (vk_fft_rows_in/out) and step 3 runs on each rank's x rows. The result is the
+ * composition's to round-off (test_vk_parity). Where the row kernel does not fit a rank's device,
+ * every rank runs the composition and fft_library says why. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
