@@ -537,7 +537,7 @@ static int sync_all(vk_ctx *c) {
 /* the exchange between pack and unpack: MPI_Alltoall of the send buffer; or, through node shared
  * memory, wait until every rank's pack has written its blocks (the pack is already recorded; the
  * time counted then includes the pack kernel, which moves the data) */
-static int alltoall(vk_ctx *c, int nf) {
+static int exchange(vk_ctx *c, int nf) {
   const dashi_grid *g = c->g;
   double t0 = MPI_Wtime();
   if (!c->xshm.buf) {
@@ -633,12 +633,12 @@ static int transpose(vk_ctx *c, vk_pipe_id pk, VkDeviceAddress src, uint64_t sst
     DASHI_CALL(sync_all(c));
     if (!c->xpipe) {
       DASHI_CALL(pack_shm(c, pk, src, nf, plast, 0, true));
-      DASHI_CALL(alltoall(c, nf));
+      DASHI_CALL(exchange(c, nf));
       return unpack_shm(c, up, dst, nf, ulast, 0, fill);
     }
     DASHI_CALL(pack_shm(c, pk, src, 1, plast, 0, true));
     for (int f = 0; f < nf; f++) {
-      DASHI_CALL(alltoall(c, 1)); /* every rank's pack of field f done, the unpack of f-1 too */
+      DASHI_CALL(exchange(c, 1)); /* every rank's pack of field f done, the unpack of f-1 too */
       DASHI_CALL(unpack_shm(c, up, dst + (uint64_t)f * dstride, 1, ulast, (uint64_t)f % 2, fill));
       if (f + 1 < nf)
         DASHI_CALL(pack_shm(c, pk, src + (uint64_t)(f + 1) * sstride, 1, plast,
@@ -651,7 +651,7 @@ static int transpose(vk_ctx *c, vk_pipe_id pk, VkDeviceAddress src, uint64_t sst
   vk_pc p;
   pc_transpose(&p, c, src, c->send.addr, nf, plast, total, 0);
   DASHI_CALL(vk_dispatch(c, pk, &p, total));
-  DASHI_CALL(alltoall(c, nf));
+  DASHI_CALL(exchange(c, nf));
   pc_transpose(&p, c, c->recv.addr, dst, nf, ulast, total, 0);
   pc_u32(&p, nyq);
   return vk_dispatch(c, up, &p, total + nyq);
