@@ -80,6 +80,9 @@ static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) 
   const VkPhysicalDeviceLimits *lim = &c->props.limits;
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), false;
+  /* rows_pair.comp's stages are radix 8 with one last radix-2 or -4 stage (vk_rows_spec) */
+  if (g->N & (g->N - 1))
+    return snprintf(why, whylen, "N=%d is not a power of two", g->N), false;
   if (shared > limit)
     return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
                     (unsigned long long)shared, (unsigned long long)limit),
