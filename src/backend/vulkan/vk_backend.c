@@ -94,18 +94,15 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   /* auto: the fused products wherever they fit (measured faster than the 2D plans at every N
    * they fit on an H200, and than the 1D-plan composition on 2 H200s at N = 8192: 42.9 against
    * 66.8 ms/step; docs/performance.md) */
-  bool want = c->fft_zeropad & (VK_FUSED | VK_AUTO);
-  if (want) {
-    bool ok;
-    char why[120];
-    DASHI_CALL(vk_rows_init(c, &ok, why, sizeof why));
-    if (ok) {
-      b->ops = &vk_ops_fused;
-      snprintf(rows, sizeof rows, "; nonlinear products fused (%s + %s)",
-               g->size == 1 ? "x passes" : "slab transposes", vk_rows_name(c));
-    } else {
-      snprintf(rows, sizeof rows, "; fused nonlinear products not used: %s", why);
-    }
+  bool want = c->fft_zeropad & (VK_FUSED | VK_AUTO), ok;
+  char why[120];
+  DASHI_CALL(vk_rows_init(c, want, &ok, why, sizeof why));
+  if (ok) {
+    b->ops = &vk_ops_fused;
+    snprintf(rows, sizeof rows, "; nonlinear products fused (%s + %s)",
+             g->size == 1 ? "x passes" : "slab transposes", vk_rows_name(c));
+  } else if (want) {
+    snprintf(rows, sizeof rows, "; fused nonlinear products not used: %s", why);
   }
   int v = vk_fft_version();
   snprintf(b->fft_library, sizeof b->fft_library, "VkFFT %d.%d.%d (%s%s, %s, %s%s)", v / 10000,

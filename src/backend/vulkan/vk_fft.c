@@ -172,17 +172,21 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
   DASHI_MPI(MPI_Comm_split_type(g->comm, MPI_COMM_TYPE_SHARED, g->rank, MPI_INFO_NULL, &node));
   DASHI_MPI(MPI_Comm_size(node, &nsize));
   DASHI_MPI(MPI_Comm_free(&node));
-  /* every rank must take the same way: the largest alignment, 0 where a device cannot import */
-  long long al = c->host_import && c->import_align ? (long long)c->import_align : 0, amin;
-  DASHI_MPI(MPI_Allreduce(&al, &amin, 1, MPI_LONG_LONG, MPI_MIN, g->comm));
+  /* every rank must take the same way: 0 where a device cannot import, where a rank asks for
+   * mpi, where a rank does not pipeline (DASHI_VK_XPIPE=off on any rank: on none) */
+  long long al = c->host_import && c->import_align ? (long long)c->import_align : 0;
+  long long loc3[3] = {al, strcmp(v, "mpi") != 0, c->xpipe}, mn[3];
+  DASHI_MPI(MPI_Allreduce(loc3, mn, 3, MPI_LONG_LONG, MPI_MIN, g->comm));
+  c->xpipe = mn[2] != 0;
   const char *why = nsize != g->size ? "the ranks of the LES group are on several nodes"
-                    : !amin          ? "a rank's Vulkan device cannot import host memory "
+                    : !mn[0]         ? "a rank's Vulkan device cannot import host memory "
                                        "(VK_EXT_external_memory_host)"
-                                     : NULL;
+                    : !mn[1] && strcmp(v, "mpi") ? "another rank has DASHI_VK_TRANSPOSE=mpi"
+                                                 : NULL;
   if (why && !strcmp(v, "shm"))
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=shm: %s; use DASHI_VK_TRANSPOSE=mpi",
                      why);
-  if (why || !strcmp(v, "mpi")) {
+  if (why || !mn[1]) {
     VkDeviceSize xbytes = fbytes * (VkDeviceSize)c->max_batch;
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));

@@ -101,7 +101,8 @@ int vk_copy(vk_ctx *c, VkBuffer src, VkDeviceSize so, VkBuffer dst, VkDeviceSize
 int vk_copy_words(vk_ctx *c, const vk_buffer *src, VkDeviceSize so, const vk_buffer *dst,
                   VkDeviceSize d0, VkDeviceSize bytes) {
   if (c->copy_transfer) return vk_copy(c, src->buf, so, dst->buf, d0, bytes);
-  if (bytes % 16 || (src->addr + so) % 16 || (dst->addr + d0) % 16 || bytes / 16 > UINT32_MAX)
+  /* the shader's 32-bit word index times 16 bytes must stay below 4 GiB */
+  if (bytes % 16 || (src->addr + so) % 16 || (dst->addr + d0) % 16 || bytes > UINT32_MAX)
     return dashi_err(DASHI_ERR_DEVICE, "vk_copy_words: %llu bytes at offsets %llu, %llu",
                      (unsigned long long)bytes, (unsigned long long)so, (unsigned long long)d0);
   vk_pc p;

@@ -330,9 +330,10 @@ int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op 
                      const VkDeviceAddress *dst, uint32_t band, uint32_t cols, bool conj);
 
 /* ---- vk_rows.c: the fused nonlinear products (DASHI_VK_FFT=fused, auto) ---- */
-/* decides with the other ranks whether the fused pass can run (*ok), makes its table and
- * pipeline; `why` receives the reason when it cannot */
-int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen);
+/* decides with the other ranks (every rank calls it) whether the fused pass runs (*ok: where
+ * every rank wants it and can run it), makes its table and pipeline; `why` receives the reason
+ * where this rank wants it and it cannot run */
+int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen);
 const char *vk_rows_name(const vk_ctx *c);          /* the row kernel in use, for fft_library */
 void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]); /* its specialization constants */
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,

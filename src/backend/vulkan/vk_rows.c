@@ -81,8 +81,7 @@ static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) 
   uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
   if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), false;
   /* rows_pair.comp's stages are radix 8 with one last radix-2 or -4 stage (vk_rows_spec) */
-  if (g->N & (g->N - 1))
-    return snprintf(why, whylen, "N=%d is not a power of two", g->N), false;
+  if (g->N & (g->N - 1)) return snprintf(why, whylen, "N=%d is not a power of two", g->N), false;
   if (shared > limit)
     return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
                     (unsigned long long)shared, (unsigned long long)limit),
@@ -99,17 +98,19 @@ static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) 
   return true;
 }
 
-int vk_rows_init(vk_ctx *c, bool *ok, char *why, size_t whylen) {
+int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
   uint64_t limit = c->props.limits.maxComputeSharedMemorySize;
   if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
-  DASHI_CALL(rows_split(c, limit));
-  /* the ranks of one transform take one way: their transposes carry the same fields */
-  int mine = rows_fit(c, limit, why, whylen), all = mine;
-  if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
-  if (mine && !all) snprintf(why, whylen, "another rank's device or work area cannot run it");
   *ok = false;
+  why[0] = 0;
+  if (want) DASHI_CALL(rows_split(c, limit));
+  /* the ranks of one transform take one way: their transposes carry the same fields */
+  int mine = want && rows_fit(c, limit, why, whylen), all = mine;
+  if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
+  if (mine && !all)
+    snprintf(why, whylen, "another rank's device, work area or DASHI_VK_FFT does not allow it");
   if (!all) return 0;
   /* twiddles exp(-2 pi i e/N), computed in double */
   uint64_t n = (uint64_t)g->N;
