@@ -92,8 +92,8 @@ static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) 
            false;
   /* several ranks: the sources go through work_k and work, the products through temp */
   if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
-    return snprintf(why, whylen, "the FFT work area has room for %d fields, %d needed",
-                    c->max_batch, VK_ROWS_SLAB_FIELDS),
+    return snprintf(why, whylen, "the FFT work area holds %d of the %d fields needed", c->max_batch,
+                    VK_ROWS_SLAB_FIELDS),
            false;
   return true;
 }
