@@ -8,14 +8,15 @@
  * batch of neighbouring fields is one launch (numberBatches, batch stride = slot size).
  * Normalization: forward unnormalized, inverse 1/N^2 (VkFFT `normalize`), SPEC §2.
  *
- * Several ranks (slab layout of grid.h): batched 1D R2C along y on the local rows, pack, exchange
- * (all fields of the call at once), unpack into ky-major rows, batched 1D C2C along x, copy into
- * the fields; the inverse runs backwards. The exchange (DASHI_VK_TRANSPOSE, transpose_init):
- * where every rank of the group is on one node and each device imports host memory
- * (VK_EXT_external_memory_host), the pack kernel writes each block straight into its receiver's
- * part of one MPI shared-memory window that every device has imported, and the receiver's unpack
- * kernel reads its part: no copy by the CPU, two barriers per exchange. Otherwise the pack writes
- * a host-visible send buffer and MPI_Alltoall moves it to the receive buffers. */
+ * Several ranks (slab layout of grid.h): batched 1D R2C along y on the local rows, pack, exchange,
+ * unpack into ky-major rows, batched 1D C2C along x, copy into the fields; the inverse runs
+ * backwards. The exchange (DASHI_VK_TRANSPOSE, transpose_init; transpose): where every rank of the
+ * group is on one node and each device imports host memory (VK_EXT_external_memory_host), the
+ * pack kernel writes each block straight into its receiver's part of one MPI shared-memory window
+ * that every device has imported, and the receiver's unpack kernel reads its part, field by field
+ * through two exchange buffers (the unpack of one field alongside the pack of the next): no copy
+ * by the CPU, one barrier per field. Otherwise the pack writes a host-visible send buffer and
+ * MPI_Alltoall moves all fields of the call at once to the receive buffers. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,12 +193,12 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
     DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
     return 0;
   }
-  /* the largest alignment; every rank's receive buffers as large as the largest rank's (the same
-   * on every rank of one grid) */
-  long long nw = c->xpipe ? 2 : c->max_batch, loc[2] = {al, nw * (long long)fbytes}, mx[2];
-  DASHI_MPI(MPI_Allreduce(loc, mx, 2, MPI_LONG_LONG, MPI_MAX, g->comm));
-  VkDeviceSize a = mx[0] < 4096 ? 4096 : (VkDeviceSize)mx[0],
-               seg = ((VkDeviceSize)mx[1] + a - 1) / a * a;
+  /* the largest alignment; each rank's receive buffers: 2 fields, or the batch (the same on every
+   * rank: xpipe and max_batch are agreed) */
+  long long amax, nw = c->xpipe ? 2 : c->max_batch;
+  DASHI_MPI(MPI_Allreduce(&al, &amax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
+  VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax,
+               seg = ((VkDeviceSize)nw * fbytes + a - 1) / a * a;
   void *mine, *base;
   MPI_Aint qsize;
   int disp;

@@ -296,7 +296,7 @@ int vk_copy_words(vk_ctx *c, const vk_buffer *src, VkDeviceSize so, const vk_buf
 #define VK_ZP_Y      2u
 #define VK_ZP_DERIVE 4u
 #define VK_FUSED     8u  /* the fused nonlinear products (vk_rows.c) */
-#define VK_AUTO      16u /* DASHI_VK_FFT=auto (default): VK_FUSED on one rank where it fits */
+#define VK_AUTO      16u /* DASHI_VK_FFT=auto (default): VK_FUSED where it fits on every rank */
 int vk_fft_init(vk_ctx *c);
 const char *vk_fft_transport(const vk_ctx *c); /* several ranks: how the transposes move data */
 int vk_fft_version(void);                      /* VkFFTGetVersion(): 10226 = 1.2.26 */

@@ -215,12 +215,12 @@ int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups
   return dispatch(c, id, p, groups, true);
 }
 
-int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
-  return count ? dispatch(c, id, p, vk_groups_for(count), true) : 0;
-}
-
 int vk_dispatch_ex(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count, bool barrier,
                    uint32_t max_groups) {
   uint32_t g = vk_groups_for(count);
   return count ? dispatch(c, id, p, max_groups && g > max_groups ? max_groups : g, barrier) : 0;
+}
+
+int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {
+  return vk_dispatch_ex(c, id, p, count, true, 0);
 }

@@ -194,32 +194,30 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   uint32_t kin = bin ? (uint32_t)b->fft_band_in : mh - 1;
   uint32_t kout = bout ? (uint32_t)b->fft_band_out : mh - 1;
   uint32_t cin = columns(kin, mh), cout = columns(kout, mh);
-  /* the sources this form needs, into sd[0..ns) */
-  /* the div form derives wy from psi and kx^2 psi/2 (w = kx^2 psi + ky^2 psi): four x passes */
-  bool used[6] = {true, true, sgs, !sgs || lap, true, sgs && lap};
+  /* the sources this form needs: the div form derives wy from psi and kx^2 psi/2
+   * (w = kx^2 psi + ky^2 psi), four x passes. On one rank in sd[0..ns) and the products in out; on
+   * several the sources' slab rows in work_k, their x rows in work (slot order), the products' x
+   * rows in temp (free between VkFFT launches), through the transposes of vk_fft.c */
+  bool used[6] = {true, true, sgs, !sgs || lap, true, sgs && lap}, slab = g->size > 1;
+  uint64_t cs = 2 * c->rsize, krow = (uint64_t)g->nky * g->N * cs;
+  uint64_t xrow = (uint64_t)g->nx * (mh + 1) * cs;
   dashi_spec_op sops[6];
   VkDeviceAddress src[6] = {0}, dst[6], po[3];
   int ns = 0;
-  if (g->size > 1) {
-    /* several ranks: the sources' slab rows in work_k, their x rows in work (slot order), the
-     * products' x rows in temp (free between VkFFT launches); the transposes of vk_fft.c */
-    uint64_t cs = 2 * c->rsize, krow = (uint64_t)g->nky * g->N * cs;
-    uint64_t xrow = (uint64_t)g->nx * (mh + 1) * cs;
-    for (int s = 0; s < 6; s++)
-      if (used[s])
-        sops[ns] = (dashi_spec_op)source_ops[s], dst[ns] = c->work_k.addr + ns * krow,
-        src[s] = c->work.addr + ns * xrow, ns++;
-    for (int i = 0; i < nn; i++) po[i] = c->temp.addr + i * xrow;
-    DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
+  for (int s = 0; s < 6; s++)
+    if (used[s]) {
+      sops[ns] = (dashi_spec_op)source_ops[s];
+      dst[ns] = slab ? c->work_k.addr + ns * krow : VKF(sd[ns])->addr;
+      src[s] = slab ? c->work.addr + ns * xrow : dst[ns];
+      ns++;
+    }
+  for (int i = 0; i < nn; i++) po[i] = slab ? c->temp.addr + i * xrow : VKF(out[i])->addr;
+  DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
+  if (slab) {
     DASHI_CALL(vk_fft_rows_in(c, ns));
     DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
     return vk_fft_rows_out(c, nn, c->temp.addr, out, bout);
   }
-  for (int s = 0; s < 6; s++)
-    if (used[s])
-      sops[ns] = (dashi_spec_op)source_ops[s], dst[ns] = src[s] = VKF(sd[ns])->addr, ns++;
-  for (int i = 0; i < nn; i++) po[i] = VKF(out[i])->addr;
-  DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
   DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
   DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
   DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
