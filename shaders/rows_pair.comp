@@ -21,6 +21,7 @@
 // N = 4096 on 48 KiB). Twiddles exp(-2 pi i e/N) come from a host table computed in double, as the
 // product of two small tables in shared memory, tw[64 h] tw[l].
 #include "types.glsl"
+#include "fft_math.glsl"
 
 layout(constant_id = 0) const uint N = 64;
 layout(constant_id = 1) const uint L8 = 2;   // radix-8 stages
@@ -76,15 +77,6 @@ shared REAL sim[NIM + NIM / 8u];
 shared CPLX twlo[64];
 shared CPLX twhi[HI];
 
-#if DASHI_F64
-#define SQRT1_2 0.70710678118654752440LF
-#else
-#define SQRT1_2 0.70710678118654752440
-#endif
-
-CPLX cmul(CPLX a, CPLX b) { return CPLX(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }
-CPLX conjc(CPLX a) { return CPLX(a.x, -a.y); }
-CPLX times_i(CPLX a) { return CPLX(-a.y, a.x); }
 // exp(-2 pi i e/N) (inv: its conjugate), e < N
 CPLX wn(uint e, bool inv) {
   CPLX w = cmul(twhi[e >> 6], twlo[e & 63u]);
@@ -121,31 +113,6 @@ void exchange(CPLX v[8], uint o[8], uint rd[8], uint nr, out CPLX dst[8]) {
     barrier();
     for (uint i = 0u; i < nr; i++) dst[i].y = sre[rd[i]];
   }
-}
-
-void dft4(inout CPLX x0, inout CPLX x1, inout CPLX x2, inout CPLX x3, bool inv) {
-  CPLX a0 = x0 + x2, a1 = x0 - x2, a2 = x1 + x3, d = x1 - x3;
-  CPLX a3 = inv ? times_i(d) : -times_i(d);
-  x0 = a0 + a2;
-  x1 = a1 + a3;
-  x2 = a0 - a2;
-  x3 = a1 - a3;
-}
-
-// X[m] = sum_r v[r] W_8^(r m) (inv: conjugate twiddles), in place
-void dft8(inout CPLX v[8], bool inv) {
-  CPLX a0 = v[0] + v[4], a1 = v[1] + v[5], a2 = v[2] + v[6], a3 = v[3] + v[7];
-  CPLX b0 = v[0] - v[4], b1 = v[1] - v[5], b2 = v[2] - v[6], b3 = v[3] - v[7];
-  // b_r W_8^r: W_8 = (1 - i)/sqrt 2, W_8^2 = -i, W_8^3 = -i W_8 (inv: conjugates)
-  REAL h = REAL(SQRT1_2);
-  b1 = inv ? h * CPLX(b1.x - b1.y, b1.x + b1.y) : h * CPLX(b1.x + b1.y, b1.y - b1.x);
-  b2 = inv ? times_i(b2) : -times_i(b2);
-  b3 = inv ? h * CPLX(b3.x - b3.y, b3.x + b3.y) : h * CPLX(b3.x + b3.y, b3.y - b3.x);
-  b3 = inv ? times_i(b3) : -times_i(b3);
-  dft4(a0, a1, a2, a3, inv);
-  dft4(b0, b1, b2, b3, inv);
-  v[0] = a0, v[2] = a1, v[4] = a2, v[6] = a3;
-  v[1] = b0, v[3] = b1, v[5] = b2, v[7] = b3;
 }
 
 // in-place length-N transform (inv: exponent +), unnormalized; thread t holds x[t + i T] in v[i]

@@ -2,6 +2,7 @@
 // dst[o] = op_o(k) * src (backend.h dashi_spec_op), Nyquist modes zeroed. For the fused nonlinear
 // products (vk_rows.c): only the ky < cols columns, and conjugated (conj = 1).
 #include "common.glsl"
+#include "spec_ops.glsl"
 
 layout(push_constant, std430) uniform PC {
   CBuf src, d0, d1, d2, d3, d4, d5, d6;
@@ -32,25 +33,8 @@ void main() {
     bool nyq = is_nyquist(k);
     CPLX z = pc.src.v[m];
     REAL kx = REAL(k.kx), ky = REAL(k.ky);
-    REAL k2 = kx * kx + ky * ky;
-    REAL ik2 = k2 > REAL(0) ? REAL(1) / k2 : REAL(0);
     for (uint o = 0u; o < pc.n; o++) {
-      uint op = (pc.ops >> (4u * o)) & 15u;
-      REAL fr = REAL(0), fi = REAL(0);
-      switch (op) {
-      case 0u: fr = REAL(1); break;                          // copy
-      case 1u: fi = kx; break;                               // i kx
-      case 2u: fi = ky; break;                               // i ky
-      case 3u: fi = ky * ik2; break;                         // u:  i ky/|k|^2
-      case 4u: fi = -kx * ik2; break;                        // v: -i kx/|k|^2
-      case 5u: fr = -kx * ky * ik2; break;                   // S11 = du/dx
-      case 6u: fr = REAL(0.5) * (kx * kx - ky * ky) * ik2; break; // S12
-      case 7u: fr = -k2; break;                              // laplacian
-      case 9u: fr = REAL(0.5) * kx * kx * ik2; break;        // kx^2 psi/2 (vk_rows.c only)
-      case 10u: fr = -kx * kx; break;                        // -kx^2 (vk_rows.c only)
-      default: fr = ik2; break;                              // psi
-      }
-      CPLX d = nyq ? CPLX(0) : CPLX(fr * z.x - fi * z.y, fr * z.y + fi * z.x);
+      CPLX d = nyq ? CPLX(0) : spec_op(pc.ops >> (4u * o), kx, ky, z);
       if (pc.conj != 0u) d.y = -d.y;
       store(o, m, d);
     }

@@ -62,7 +62,12 @@ typedef enum {
   PIPE_CARRIER_FINING,
   PIPE_CARRIER_P95,
   PIPE_ROWS, /* the fused row pass (vk_rows.c): its own specialization, created on first use */
-  PIPE_COPY, /* device-to-device copies as a compute pass (vk_copy_words) */
+  /* the fused products' own x passes on one rank (vk_rows.c, xfft.comp), in this order */
+  PIPE_XFFT_SRC1, /* sources, step 1 (derives them from omega-hat) */
+  PIPE_XFFT_SRC2, /* sources, step 2 */
+  PIPE_XFFT_PRD1, /* products, step 1 */
+  PIPE_XFFT_PRD2, /* products, step 2 */
+  PIPE_COPY,      /* device-to-device copies as a compute pass (vk_copy_words) */
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -166,7 +171,9 @@ typedef struct {
   VkDeviceSize import_align; /* its minImportedHostPointerAlignment */
   vk_buffer dtab;            /* exp dealiasing table (created on first use) */
   vk_buffer rows_tw;         /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
-  bool rows_split; /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
+  bool rows_split;    /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
+  bool xfft;          /* fused products on one rank: own x passes (vk_rows.c, DASHI_VK_XFFT) */
+  uint32_t xfft_cols; /* their columns per workgroup (DASHI_VK_XFFT_COLS; 0: default) */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */
@@ -334,8 +341,10 @@ int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op 
  * every rank wants it and can run it), makes its table and pipeline; `why` receives the reason
  * where this rank wants it and it cannot run */
 int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen);
-const char *vk_rows_name(const vk_ctx *c);          /* the row kernel in use, for fft_library */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]); /* its specialization constants */
+const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
+/* the specialization constants of the row pass (own 1) or of the x steps of length N1 / N2
+ * (own 2 / 3) */
+void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]);
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

@@ -19,7 +19,9 @@ static const struct {
   const char *name;
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
-  bool rows;      /* the fused row pass: its own specialization, created on first use */
+  /* the fused products' kernels (vk_rows.c): their own specialization (vk_rows_spec), created on
+   * first use: 1 the row pass, 2 and 3 the x steps of length N1 and N2 */
+  int own;
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
     [PIPE_NONLINEAR] = {"nonlinear", true},
@@ -45,7 +47,11 @@ static const struct {
     [PIPE_CARRIER_ANNIHILATE] = {"carrier_annihilate", false, true},
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
-    [PIPE_ROWS] = {"rows_pair", false, false, true},
+    [PIPE_ROWS] = {"rows_pair", false, false, 1},
+    [PIPE_XFFT_SRC1] = {"xfft", false, false, 2},
+    [PIPE_XFFT_SRC2] = {"xfft", false, false, 3},
+    [PIPE_XFFT_PRD1] = {"xfft", false, false, 4},
+    [PIPE_XFFT_PRD2] = {"xfft", false, false, 5},
     [PIPE_COPY] = {"copy_words", false},
 };
 
@@ -110,13 +116,13 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
 }
 
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * row pass (rows_pair.comp) takes its own (vk_rows_spec) instead */
+ * products' kernels (rows_pair.comp, xfft.comp) take their own (vk_rows_spec) instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[8] = {
       l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N,
       0};
-  if (shaders[i].rows) vk_rows_spec(c, sc);
+  if (shaders[i].own) vk_rows_spec(c, shaders[i].own, sc);
   VkSpecializationMapEntry me[8];
   for (uint32_t k = 0; k < 8; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
@@ -146,7 +152,7 @@ static int make_pipeline(vk_ctx *c, int i) {
   if (r != VK_SUCCESS) return vk_fail(c, stage, r);
   VkComputePipelineCreateInfo pi = {
       .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-      .flags = c->exec_stats && shaders[i].rows ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
+      .flags = c->exec_stats && shaders[i].own ? VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR : 0,
       .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                 .stage = VK_SHADER_STAGE_COMPUTE_BIT,
                 .module = mod,
@@ -170,7 +176,7 @@ int vk_pipelines_create(vk_ctx *c) {
   VkResult r = vkCreatePipelineLayout(c->dev, &li, NULL, &c->layout);
   if (r != VK_SUCCESS) return vk_fail(c, "vkCreatePipelineLayout", r);
   for (int i = 0; i < PIPE_COUNT; i++)
-    if (!shaders[i].lazy && !shaders[i].rows) DASHI_CALL(make_pipeline(c, i));
+    if (!shaders[i].lazy && !shaders[i].own) DASHI_CALL(make_pipeline(c, i));
   return 0;
 }
 
@@ -188,6 +194,9 @@ void vk_pipelines_destroy(vk_ctx *c) {
 const char *vk_prof_name(int label) {
   static const char *other[] = {"VkFFT forward", "VkFFT inverse", "buffer copies",
                                 "field zero-fill"};
+  static const char *xfft[4] = {"xfft sources 1", "xfft sources 2", "xfft products 1",
+                                "xfft products 2"}; /* one shader, four specializations */
+  if (label >= PIPE_XFFT_SRC1 && label <= PIPE_XFFT_PRD2) return xfft[label - PIPE_XFFT_SRC1];
   return label < PIPE_COUNT ? shaders[label].name : other[label - PIPE_COUNT];
 }
 

@@ -15,6 +15,9 @@
  *      with no real field in memory (two real fields per length-N complex transform, 8 points per
  *      thread in registers, N/8 threads per row, the row in shared memory only between stages);
  *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
+ * On one rank steps 1, 2 and 4 are by default (DASHI_VK_XFFT, xfft_choice) the own x passes of
+ * xfft.comp: a four-step transform whose first step of the sources derives them from omega-hat
+ * (xfft_sources, xfft_products).
  * On several ranks steps 2 and 4 are the slab path's 1D transforms along x with the transposes of
  * vk_fft.c (vk_fft_rows_in/out) and step 3 runs on each rank's x rows. The result is the
  * composition's to round-off (test_vk_parity). Where the row kernel does not fit a rank's device,
@@ -27,14 +30,38 @@
 #include "dashi/error.h"
 #include "vk_internal.h"
 
+/* the factors of the own x passes: N = N1 N2, N1 = 2^floor(lg N / 2) (N2 = N1 or 2 N1) */
+static uint32_t xfft_n1(uint32_t n) {
+  uint32_t lg = 0;
+  while ((1u << lg) < n) lg++;
+  return 1u << (lg / 2);
+}
+
+/* columns per workgroup of the x steps: 128 bytes of each row (measured on an H200, fp32
+ * N = 4096: 2.19 ms/step against 2.27 with 256 bytes and 2.37 with 512; N = 8192: 9.74 against
+ * 10.14 and 10.15; fp64 N = 4096: 4.26 against 4.52 and 4.63), or DASHI_VK_XFFT_COLS */
+static uint32_t xfft_cols(const vk_ctx *c) {
+  return c->xfft_cols ? c->xfft_cols : c->f64 ? 8u : 16u;
+}
+
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
  * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
  * exchange slots with split exchanges and in double, where they measured faster) and the shared
- * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex) */
-void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]) {
-  uint32_t n = c->lay.N, lg = 0;
-  while ((1u << lg) < n) lg++;
+ * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex). own 2..5:
+ * xfft.comp's for the steps (vk_pipe_id order) sources 1 (length N2, DERIVE, TWIDDLE), sources 2
+ * (N1), products 1 (N1, TWIDDLE), products 2 (N2): length, radix-8 stages, last radix, columns
+ * per workgroup, threads, N, DERIVE, TWIDDLE */
+void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]) {
+  uint32_t n = c->lay.N, lg = 0, len = n;
+  if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
+  while ((1u << lg) < len) lg++;
+  if (own > 1) {
+    uint32_t xs[8] = {len, lg / 3,   1u << (lg % 3),      xfft_cols(c), xfft_cols(c) * len / 8,
+                      n,   own == 2, own == 2 || own == 4};
+    memcpy(sc, xs, sizeof xs);
+    return;
+  }
   uint32_t rs[8] = {n,
                     lg / 3,
                     1u << (lg % 3),
@@ -48,7 +75,7 @@ void vk_rows_spec(const vk_ctx *c, uint32_t sc[8]) {
 
 static uint64_t rows_shared(const vk_ctx *c) {
   uint32_t sc[8];
-  vk_rows_spec(c, sc);
+  vk_rows_spec(c, 1, sc);
   uint64_t n = sc[0], hi = sc[4], nim = sc[5], nre = n + 1 - nim;
   /* single: a real row of N and one of NIM values; double: a complex row of NIM and a real one
    * of NRE = N + 1 - NIM (rows_pair.comp), each + 1/8 padding */
@@ -71,7 +98,50 @@ static int rows_split(vk_ctx *c, uint64_t limit) {
 }
 
 const char *vk_rows_name(const vk_ctx *c) {
-  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
+  if (c->g->size > 1)
+    return c->rows_split ? "paired radix-8 row kernel, split exchanges"
+                         : "paired radix-8 row kernel";
+  if (c->xfft)
+    return c->rows_split ? "own x passes + paired radix-8 row kernel, split exchanges"
+                         : "own x passes + paired radix-8 row kernel";
+  return c->rows_split ? "VkFFT x passes + paired radix-8 row kernel, split exchanges"
+                       : "VkFFT x passes + paired radix-8 row kernel";
+}
+
+/* DASHI_VK_XFFT (one rank): auto (default: the own x passes of xfft.comp where they measured
+ * faster on an H200 - single precision from N = 1024, double from N = 4096 - and fit: N >= 64,
+ * their shared memory and threads), own (wherever they fit), vkfft (VkFFT's strided C2C after
+ * spec_derive, the x passes before session 8). Below those N the step is launch-bound and
+ * VkFFT's fewer launches win (fp32 N = 256: 0.0482 against 0.0587 ms/step; fp64 N = 1024: 0.268
+ * against 0.278). The fused products on several ranks transform along x in the slab path. */
+static int xfft_choice(vk_ctx *c, uint64_t limit) {
+  const char *v = getenv("DASHI_VK_XFFT"), *cv = getenv("DASHI_VK_XFFT_COLS");
+  if (cv && *cv) {
+    char *end;
+    long k = strtol(cv, &end, 10);
+    if (*end || k < 4 || k > 64 || (k & (k - 1)))
+      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XFFT_COLS=%s: expected 4, 8, 16, 32 or 64", cv);
+    c->xfft_cols = (uint32_t)k;
+  }
+  uint32_t n = (uint32_t)c->g->N, l2 = n / xfft_n1(n), cols = xfft_cols(c);
+  uint64_t shared = (2 * (uint64_t)cols * l2 + 2 * l2) * c->rsize;
+  uint64_t threads = (uint64_t)cols * l2 / 8;
+  bool can = c->g->size == 1 && n >= 64 && shared <= limit &&
+             threads <= c->props.limits.maxComputeWorkGroupSize[0] &&
+             threads <= c->props.limits.maxComputeWorkGroupInvocations;
+  bool autov = !v || !*v || !strcmp(v, "auto"), own = autov || !strcmp(v, "own");
+  if (autov && n < (c->f64 ? 4096u : 1024u)) own = false;
+  if (!own && !autov && strcmp(v, "vkfft"))
+    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XFFT=%s: expected auto, own or vkfft", v);
+  if (own && !can && v && !strcmp(v, "own"))
+    return dashi_err(DASHI_ERR_USAGE,
+                     "DASHI_VK_XFFT=own: the own x passes need one rank, N >= 64, %llu bytes of "
+                     "shared memory and %llu threads per workgroup (here %d ranks, N=%u, %llu "
+                     "bytes); unset it or use DASHI_VK_XFFT=vkfft",
+                     (unsigned long long)shared, (unsigned long long)threads, c->g->size, n,
+                     (unsigned long long)limit);
+  c->xfft = own && can;
+  return 0;
 }
 
 /* whether the row kernel fits this rank's device (and work areas); why not in `why` */
@@ -106,6 +176,7 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   *ok = false;
   why[0] = 0;
   if (want) DASHI_CALL(rows_split(c, limit));
+  if (want) DASHI_CALL(xfft_choice(c, limit));
   /* the ranks of one transform take one way: their transposes carry the same fields */
   int mine = want && rows_fit(c, limit, why, whylen), all = mine;
   if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
@@ -129,6 +200,8 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   free(host);
   DASHI_CALL(rc);
   DASHI_CALL(vk_pipeline_ensure(c, PIPE_ROWS));
+  for (int i = PIPE_XFFT_SRC1; c->xfft && i <= PIPE_XFFT_PRD2; i++)
+    DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   *ok = true;
   return 0;
 }
@@ -172,6 +245,49 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
   return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx);
 }
 
+/* one step of the own x passes (xfft.comp, pipeline `id`) on n fields at dst (in place; the
+ * sources' first step derives them from omega-hat at `src`): the transforms of the groups
+ * g = 0..G-1 of rows g gstride + p pstride, columns ky < cols */
+static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const uint32_t *ops,
+                     const VkDeviceAddress *dst, uint32_t gstride, uint32_t pstride,
+                     uint32_t cols) {
+  uint32_t sc[8], code = 0;
+  vk_rows_spec(c, 2 + (int)(id - PIPE_XFFT_SRC1), sc);
+  vk_pc p;
+  pc_init(&p, c);
+  pc_addr(&p, src);
+  for (int i = 0; i < 6; i++) pc_addr(&p, i < n ? dst[i] : 0);
+  for (int i = 0; ops && i < n; i++) code |= ops[i] << (4 * i);
+  pc_addr(&p, c->rows_tw.addr);
+  pc_u32(&p, (uint32_t)n);
+  pc_u32(&p, code);
+  pc_u32(&p, gstride);
+  pc_u32(&p, pstride);
+  pc_u32(&p, cols);
+  /* column groups x transforms (x fields, one per workgroup, except where it derives them) */
+  uint32_t groups = (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]) * (sc[6] ? 1u : (uint32_t)n);
+  return vk_dispatch_groups(c, id, &p, groups);
+}
+
+/* the x passes of one rank by xfft.comp (four-step, N = N1 N2): the sources' forward transforms
+ * (conjugated, as the VkFFT way) in natural row order in, x = k2 + N2 k1 out at row k1 + N1 k2;
+ * the row pass keeps that order (it is row-local), and the products' transforms take it in and
+ * give the natural order out. Step 1 of the sources derives them from omega-hat (spec_derive's
+ * work), reading it once. */
+static int xfft_sources(vk_ctx *c, VkDeviceAddress w, int n, const dashi_spec_op *ops,
+                        const VkDeviceAddress *dst, uint32_t cols) {
+  uint32_t n1 = xfft_n1((uint32_t)c->g->N), codes[6];
+  for (int i = 0; i < n; i++) codes[i] = (uint32_t)ops[i];
+  DASHI_CALL(xfft_step(c, PIPE_XFFT_SRC1, w, n, codes, dst, 1, n1, cols));
+  return xfft_step(c, PIPE_XFFT_SRC2, 0, n, NULL, dst, n1, 1, cols);
+}
+
+static int xfft_products(vk_ctx *c, int n, const VkDeviceAddress *dst, uint32_t cols) {
+  uint32_t n1 = xfft_n1((uint32_t)c->g->N);
+  DASHI_CALL(xfft_step(c, PIPE_XFFT_PRD1, 0, n, NULL, dst, n1, 1, cols));
+  return xfft_step(c, PIPE_XFFT_PRD2, 0, n, NULL, dst, 1, n1, cols);
+}
+
 int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out) {
   vk_ctx *c = VKX(b);
@@ -212,15 +328,21 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
       ns++;
     }
   for (int i = 0; i < nn; i++) po[i] = slab ? c->temp.addr + i * xrow : VKF(out[i])->addr;
-  DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
-  if (slab) {
-    DASHI_CALL(vk_fft_rows_in(c, ns));
+  if (!slab && c->xfft) {
+    DASHI_CALL(xfft_sources(c, VKF(w)->addr, ns, sops, dst, cin));
     DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-    return vk_fft_rows_out(c, nn, c->temp.addr, out, bout);
+    DASHI_CALL(xfft_products(c, nn, po, cout));
+  } else {
+    DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
+    if (slab) {
+      DASHI_CALL(vk_fft_rows_in(c, ns));
+      DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
+      return vk_fft_rows_out(c, nn, c->temp.addr, out, bout);
+    }
+    DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
+    DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
+    DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
   }
-  DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
-  DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-  DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
   if (!bout)
     for (int i = 0; i < nn; i++) {
       const vk_field *o = VKF(out[i]);
