@@ -105,9 +105,8 @@ void fft(uint c, uint j, inout CPLX v[8]) {
 
 void main() {
   uint t = gl_LocalInvocationID.x, c = t % C, j = t / C;
-  uint ncg = (pc.cols + C - 1u) / C, groups = ncg * (N / L), id = gl_WorkGroupID.x;
-  uint f0 = DERIVE != 0u ? 0u : id / groups, f1 = DERIVE != 0u ? pc.nf : f0 + 1u;
-  id -= f0 * groups;
+  uint ncg = (pc.cols + C - 1u) / C, id = gl_WorkGroupID.x;
+  uint f0 = DERIVE != 0u ? 0u : gl_WorkGroupID.y, f1 = DERIVE != 0u ? pc.nf : f0 + 1u;
   uint g = id / ncg, col = (id % ncg) * C + c;
   for (uint e = t; e < L; e += C * T) twl[e] = pc.tw.v[e * (N / L)];
   bool live = col < pc.cols;

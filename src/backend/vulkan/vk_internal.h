@@ -265,6 +265,8 @@ void vk_pipelines_destroy(vk_ctx *c);
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count);
 /* exactly `groups` workgroups */
 int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups);
+/* gx x gy workgroups */
+int vk_dispatch_grid(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t gx, uint32_t gy);
 /* as vk_dispatch, with at most max_groups workgroups (0: as many as the count needs, up to
  * VK_MAX_GROUPS) and, without `barrier`, no barrier before it: a dispatch independent of the ones
  * recorded since the last barrier, which may then run alongside them if they leave room on the

@@ -206,28 +206,33 @@ uint32_t vk_groups_for(uint64_t count) {
   return g ? (uint32_t)g : 1u;
 }
 
-static int dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups, bool barrier) {
+static int dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups, uint32_t gy,
+                    bool barrier) {
   if (p->overflow)
     return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: push constants of %s exceed %u bytes",
                      shaders[id].name, VK_PC_BYTES);
-  if (!groups) return 0; /* never dispatch zero workgroups */
+  if (!groups || !gy) return 0; /* never dispatch zero workgroups */
   VkCommandBuffer cmd;
   DASHI_CALL(vk_cmd(c, &cmd));
   if (barrier) vk_barrier(c, cmd, false);
   vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipes[id]);
   vkCmdPushConstants(cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, VK_PC_BYTES, p->b);
-  vkCmdDispatch(cmd, groups, 1, 1);
+  vkCmdDispatch(cmd, groups, gy, 1);
   return vk_count(c, (int)id);
 }
 
 int vk_dispatch_groups(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t groups) {
-  return dispatch(c, id, p, groups, true);
+  return dispatch(c, id, p, groups, 1, true);
+}
+
+int vk_dispatch_grid(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint32_t gx, uint32_t gy) {
+  return dispatch(c, id, p, gx, gy, true);
 }
 
 int vk_dispatch_ex(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count, bool barrier,
                    uint32_t max_groups) {
   uint32_t g = vk_groups_for(count);
-  return count ? dispatch(c, id, p, max_groups && g > max_groups ? max_groups : g, barrier) : 0;
+  return count ? dispatch(c, id, p, max_groups && g > max_groups ? max_groups : g, 1, barrier) : 0;
 }
 
 int vk_dispatch(vk_ctx *c, vk_pipe_id id, const vk_pc *p, uint64_t count) {

@@ -126,9 +126,12 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   uint32_t n = (uint32_t)c->g->N, l2 = n / xfft_n1(n), cols = xfft_cols(c);
   uint64_t shared = (2 * (uint64_t)cols * l2 + 2 * l2) * c->rsize;
   uint64_t threads = (uint64_t)cols * l2 / 8;
+  /* workgroups of one field's step: column groups of N/2 columns x N/N1 transforms */
+  uint64_t groups = ((uint64_t)n / 2 + cols - 1) / cols * (n / xfft_n1(n));
   bool can = c->g->size == 1 && n >= 64 && shared <= limit &&
              threads <= c->props.limits.maxComputeWorkGroupSize[0] &&
-             threads <= c->props.limits.maxComputeWorkGroupInvocations;
+             threads <= c->props.limits.maxComputeWorkGroupInvocations &&
+             groups <= c->props.limits.maxComputeWorkGroupCount[0];
   bool autov = !v || !*v || !strcmp(v, "auto"), own = autov || !strcmp(v, "own");
   if (autov && n < (c->f64 ? 4096u : 1024u)) own = false;
   if (!own && !autov && strcmp(v, "vkfft"))
@@ -136,10 +139,12 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   if (own && !can && v && !strcmp(v, "own"))
     return dashi_err(DASHI_ERR_USAGE,
                      "DASHI_VK_XFFT=own: the own x passes need one rank, N >= 64, %llu bytes of "
-                     "shared memory and %llu threads per workgroup (here %d ranks, N=%u, %llu "
-                     "bytes); unset it or use DASHI_VK_XFFT=vkfft",
-                     (unsigned long long)shared, (unsigned long long)threads, c->g->size, n,
-                     (unsigned long long)limit);
+                     "shared memory, %llu threads and %llu workgroups per dispatch (here %d "
+                     "ranks, N=%u, %llu bytes, %u workgroups); unset it or use "
+                     "DASHI_VK_XFFT=vkfft",
+                     (unsigned long long)shared, (unsigned long long)threads,
+                     (unsigned long long)groups, c->g->size, n, (unsigned long long)limit,
+                     c->props.limits.maxComputeWorkGroupCount[0]);
   c->xfft = own && can;
   return 0;
 }
@@ -264,9 +269,9 @@ static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const
   pc_u32(&p, gstride);
   pc_u32(&p, pstride);
   pc_u32(&p, cols);
-  /* column groups x transforms (x fields, one per workgroup, except where it derives them) */
-  uint32_t groups = (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]) * (sc[6] ? 1u : (uint32_t)n);
-  return vk_dispatch_groups(c, id, &p, groups);
+  /* column groups x transforms, x fields (one per workgroup, except where it derives them) */
+  uint32_t groups = (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]);
+  return vk_dispatch_grid(c, id, &p, groups, sc[6] ? 1u : (uint32_t)n);
 }
 
 /* the x passes of one rank by xfft.comp (four-step, N = N1 N2): the sources' forward transforms
