@@ -32,9 +32,9 @@ void main() {
     if (pc.cols > 0u && uint(k.ky) >= pc.cols) continue;
     bool nyq = is_nyquist(k);
     CPLX z = pc.src.v[m];
-    REAL kx = REAL(k.kx), ky = REAL(k.ky);
+    REAL kx = REAL(k.kx), ky = REAL(k.ky), ik2 = inv_k2(kx, ky);
     for (uint o = 0u; o < pc.n; o++) {
-      CPLX d = nyq ? CPLX(0) : spec_op(pc.ops >> (4u * o), kx, ky, z);
+      CPLX d = nyq ? CPLX(0) : spec_op(pc.ops >> (4u * o), kx, ky, ik2, z);
       if (pc.conj != 0u) d.y = -d.y;
       store(o, m, d);
     }

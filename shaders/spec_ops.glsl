@@ -1,8 +1,13 @@
 // The spectral multipliers of backend.h dashi_spec_op (4-bit codes) applied to one mode z at
-// (kx, ky): shared by spec_derive.comp and xfft.comp. Needs types.glsl.
-CPLX spec_op(uint code, REAL kx, REAL ky, CPLX z) {
+// (kx, ky), ik2 = inv_k2(kx, ky) (computed once per mode by callers that apply several ops):
+// shared by spec_derive.comp and xfft.comp. Needs types.glsl.
+REAL inv_k2(REAL kx, REAL ky) {
   REAL k2 = kx * kx + ky * ky;
-  REAL ik2 = k2 > REAL(0) ? REAL(1) / k2 : REAL(0);
+  return k2 > REAL(0) ? REAL(1) / k2 : REAL(0);
+}
+
+CPLX spec_op(uint code, REAL kx, REAL ky, REAL ik2, CPLX z) {
+  REAL k2 = kx * kx + ky * ky;
   REAL fr = REAL(0), fi = REAL(0);
   switch (code & 15u) {
   case 0u: fr = REAL(1); break;                               // copy

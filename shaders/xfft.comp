@@ -121,7 +121,8 @@ void main() {
       uint row = row0 + i * rstep;
       if (DERIVE != 0u) {
         REAL kx = REAL(row <= N / 2u ? int(row) : int(row) - int(N)), ky = REAL(col);
-        v[i] = row == N / 2u ? CPLX(0) : conjc(spec_op(pc.ops >> (4u * f), kx, ky, z[i]));
+        CPLX d = spec_op(pc.ops >> (4u * f), kx, ky, inv_k2(kx, ky), z[i]);
+        v[i] = row == N / 2u ? CPLX(0) : conjc(d);
       } else {
         v[i] = live ? b.v[row * PITCH + col] : CPLX(0);
       }

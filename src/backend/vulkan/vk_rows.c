@@ -30,11 +30,16 @@
 #include "dashi/error.h"
 #include "vk_internal.h"
 
-/* the factors of the own x passes: N = N1 N2, N1 = 2^floor(lg N / 2) (N2 = N1 or 2 N1) */
-static uint32_t xfft_n1(uint32_t n) {
+/* log2 of a power of two (the smallest lg with 2^lg >= n) */
+static uint32_t log2_up(uint32_t n) {
   uint32_t lg = 0;
   while ((1u << lg) < n) lg++;
-  return 1u << (lg / 2);
+  return lg;
+}
+
+/* the factors of the own x passes: N = N1 N2, N1 = 2^floor(lg N / 2) (N2 = N1 or 2 N1) */
+static uint32_t xfft_n1(uint32_t n) {
+  return 1u << (log2_up(n) / 2);
 }
 
 /* columns per workgroup of the x steps: 128 bytes of each row (measured on an H200, fp32
@@ -53,9 +58,9 @@ static uint32_t xfft_cols(const vk_ctx *c) {
  * (N1), products 1 (N1, TWIDDLE), products 2 (N2): length, radix-8 stages, last radix, columns
  * per workgroup, threads, N, DERIVE, TWIDDLE */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]) {
-  uint32_t n = c->lay.N, lg = 0, len = n;
+  uint32_t n = c->lay.N, len = n;
   if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
-  while ((1u << lg) < len) lg++;
+  uint32_t lg = log2_up(len);
   if (own > 1) {
     uint32_t xs[8] = {len, lg / 3,   1u << (lg % 3),      xfft_cols(c), xfft_cols(c) * len / 8,
                       n,   own == 2, own == 2 || own == 4};
@@ -98,14 +103,7 @@ static int rows_split(vk_ctx *c, uint64_t limit) {
 }
 
 const char *vk_rows_name(const vk_ctx *c) {
-  if (c->g->size > 1)
-    return c->rows_split ? "paired radix-8 row kernel, split exchanges"
-                         : "paired radix-8 row kernel";
-  if (c->xfft)
-    return c->rows_split ? "own x passes + paired radix-8 row kernel, split exchanges"
-                         : "own x passes + paired radix-8 row kernel";
-  return c->rows_split ? "VkFFT x passes + paired radix-8 row kernel, split exchanges"
-                       : "VkFFT x passes + paired radix-8 row kernel";
+  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
 }
 
 /* DASHI_VK_XFFT (one rank): auto (default: the own x passes of xfft.comp where they measured
@@ -127,7 +125,7 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   uint64_t shared = (2 * (uint64_t)cols * l2 + 2 * l2) * c->rsize;
   uint64_t threads = (uint64_t)cols * l2 / 8;
   /* workgroups of one field's step: column groups of N/2 columns x N/N1 transforms */
-  uint64_t groups = ((uint64_t)n / 2 + cols - 1) / cols * (n / xfft_n1(n));
+  uint64_t groups = ((uint64_t)n / 2 + cols - 1) / cols * l2;
   bool can = c->g->size == 1 && n >= 64 && shared <= limit &&
              threads <= c->props.limits.maxComputeWorkGroupSize[0] &&
              threads <= c->props.limits.maxComputeWorkGroupInvocations &&
@@ -252,11 +250,13 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
 
 /* one step of the own x passes (xfft.comp, pipeline `id`) on n fields at dst (in place; the
  * sources' first step derives them from omega-hat at `src`): the transforms of the groups
- * g = 0..G-1 of rows g gstride + p pstride, columns ky < cols */
+ * g = 0..G-1 of rows g gstride + p pstride, columns ky < cols. Sources 1 and products 2 take
+ * the rows g + N1 p (gstride 1, pstride N1), sources 2 and products 1 the rows N1 g + p. */
 static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const uint32_t *ops,
-                     const VkDeviceAddress *dst, uint32_t gstride, uint32_t pstride,
-                     uint32_t cols) {
-  uint32_t sc[8], code = 0;
+                     const VkDeviceAddress *dst, uint32_t cols) {
+  uint32_t sc[8], code = 0, n1 = xfft_n1((uint32_t)c->g->N);
+  bool strided = id == PIPE_XFFT_SRC1 || id == PIPE_XFFT_PRD2;
+  uint32_t gstride = strided ? 1 : n1, pstride = strided ? n1 : 1;
   vk_rows_spec(c, 2 + (int)(id - PIPE_XFFT_SRC1), sc);
   vk_pc p;
   pc_init(&p, c);
@@ -281,16 +281,15 @@ static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const
  * work), reading it once. */
 static int xfft_sources(vk_ctx *c, VkDeviceAddress w, int n, const dashi_spec_op *ops,
                         const VkDeviceAddress *dst, uint32_t cols) {
-  uint32_t n1 = xfft_n1((uint32_t)c->g->N), codes[6];
+  uint32_t codes[6];
   for (int i = 0; i < n; i++) codes[i] = (uint32_t)ops[i];
-  DASHI_CALL(xfft_step(c, PIPE_XFFT_SRC1, w, n, codes, dst, 1, n1, cols));
-  return xfft_step(c, PIPE_XFFT_SRC2, 0, n, NULL, dst, n1, 1, cols);
+  DASHI_CALL(xfft_step(c, PIPE_XFFT_SRC1, w, n, codes, dst, cols));
+  return xfft_step(c, PIPE_XFFT_SRC2, 0, n, NULL, dst, cols);
 }
 
 static int xfft_products(vk_ctx *c, int n, const VkDeviceAddress *dst, uint32_t cols) {
-  uint32_t n1 = xfft_n1((uint32_t)c->g->N);
-  DASHI_CALL(xfft_step(c, PIPE_XFFT_PRD1, 0, n, NULL, dst, n1, 1, cols));
-  return xfft_step(c, PIPE_XFFT_PRD2, 0, n, NULL, dst, 1, n1, cols);
+  DASHI_CALL(xfft_step(c, PIPE_XFFT_PRD1, 0, n, NULL, dst, cols));
+  return xfft_step(c, PIPE_XFFT_PRD2, 0, n, NULL, dst, cols);
 }
 
 int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
