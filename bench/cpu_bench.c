@@ -86,18 +86,9 @@ int main(int argc, char **argv) {
   dashi_les *s = NULL;
   dashi_backend_config bc = {
       .name = "cpu", .single = single, .fftw_flags = (int)flags, .vk_device = -1};
-  dashi_les_config cfg = {.N = (int)N,
-                          .dt = 1e-3,
-                          .nu0 = 1e-4,
-                          .Cs = 0.17,
-                          .sgs_on = true,
-                          .sgs_form = DASHI_SGS_FORM_DIV,
-                          .dealias = {DASHI_DEALIAS_TWOTHIRDS, 36, 8},
-                          .ts = DASHI_TS_RK2,
-                          .seed = 1,
-                          .ic = DASHI_IC_RANDOM,
-                          .k0 = 10,
-                          .cfl_max = 1};
+  dashi_les_config cfg; /* the default options at N, dt = 1e-3 */
+  if (!rc) rc = dashi_les_config_default((int)N, &cfg);
+  cfg.dt = 1e-3;
   if (!rc) rc = dashi_backend_create(&g, &bc, &b);
   if (!rc) rc = dashi_les_create(&cfg, &g, b, &s);
   if (!rc) rc = dashi_les_init_state(s);

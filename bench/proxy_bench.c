@@ -49,10 +49,7 @@
 
 static dashi_les_config les_config(int N) {
   dashi_les_config c;
-  memset(&c, 0, sizeof c);
-  c.N = N, c.dt = 0.01, c.nu0 = 1e-4, c.Cs = 0.17, c.sgs_on = true, c.sgs_form = DASHI_SGS_FORM_DIV;
-  c.dealias.kind = DASHI_DEALIAS_TWOTHIRDS, c.ts = DASHI_TS_RK2, c.forcing = DASHI_FORCING_NONE;
-  c.seed = 1, c.ic = DASHI_IC_RANDOM, c.k0 = 10, c.tg_k = 1, c.cfl_max = 1.0;
+  CHECK(dashi_les_config_default(N, &c));
   return c;
 }
 

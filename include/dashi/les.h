@@ -62,6 +62,9 @@ typedef struct {
 } dashi_les;
 
 int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c);
+/* the configuration of the default options at grid size N (what `dashi truth -N N` runs; tests and
+ * benchmarks start from it) */
+int dashi_les_config_default(int N, dashi_les_config *c);
 int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b,
                      dashi_les **out);
 void dashi_les_destroy(dashi_les *s);

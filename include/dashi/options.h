@@ -44,6 +44,9 @@ typedef struct {
 
 const dashi_opt_def *dashi_option_table(int *n);
 
+/* The options of command `cmd` at their defaults (the table's), nothing read from the command line;
+ * free with dashi_options_free. */
+int dashi_options_defaults(unsigned cmd, dashi_options *o);
 /* Parse the options of command `cmd` from the PETSc database. Errors on unknown options and bad
  * values. *help_only is set when -help was given (the help text has been printed). */
 int dashi_options_parse(MPI_Comm comm, unsigned cmd, dashi_options *o, bool *help_only);

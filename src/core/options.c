@@ -83,7 +83,7 @@ static PetscErrorCode petsc_read(MPI_Comm comm, dashi_options *o, int *bad) {
   PetscFunctionReturn(0);
 }
 
-int dashi_options_parse(MPI_Comm comm, unsigned cmd, dashi_options *o, bool *help_only) {
+int dashi_options_defaults(unsigned cmd, dashi_options *o) {
   int ntab;
   const dashi_opt_def *tab = dashi_option_table(&ntab);
   o->cmd = cmd;
@@ -95,6 +95,11 @@ int dashi_options_parse(MPI_Comm comm, unsigned cmd, dashi_options *o, bool *hel
     v->def = &tab[k];
     DASHI_CALL(parse_value(v, tab[k].def));
   }
+  return 0;
+}
+
+int dashi_options_parse(MPI_Comm comm, unsigned cmd, dashi_options *o, bool *help_only) {
+  DASHI_CALL(dashi_options_defaults(cmd, o));
   int bad = 0;
   if (petsc_read(comm, o, &bad)) return dashi_err(DASHI_ERR_USAGE, "reading options failed");
   if (bad) return DASHI_ERR_USAGE;

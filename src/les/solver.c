@@ -65,6 +65,17 @@ int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c) {
   return 0;
 }
 
+int dashi_les_config_default(int N, dashi_les_config *c) {
+  dashi_options o;
+  char n[32];
+  snprintf(n, sizeof n, "%d", N);
+  int rc = dashi_options_defaults(DASHI_CMD_TRUTH, &o);
+  if (!rc) rc = dashi_opt_put(&o, "N", n);
+  if (!rc) rc = dashi_les_config_from_options(&o, c);
+  dashi_options_free(&o);
+  return rc;
+}
+
 static int nderiv(const dashi_les_config *c) {
   return c->sgs_on ? (c->sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
 }

@@ -105,30 +105,10 @@ static inline double tu_maxabs(MPI_Comm c, const double *a, size_t n) {
   return tu_max(c, m);
 }
 
-/* the solver configuration of the default options (SPEC §2 / options_table.c), N = 32 */
+/* the solver configuration of the default options (SPEC §2 / options_table.c) at N */
 static inline dashi_les_config tu_default_config(int N) {
   dashi_les_config c;
-  memset(&c, 0, sizeof c);
-  c.N = N;
-  c.dt = 0.01;
-  c.nu0 = 1e-4;
-  c.Cs = 0.17;
-  c.sgs_on = true;
-  c.sgs_form = DASHI_SGS_FORM_DIV;
-  c.dealias.kind = DASHI_DEALIAS_TWOTHIRDS;
-  c.dealias.alpha = 36;
-  c.dealias.power = 8;
-  c.ts = DASHI_TS_RK2;
-  c.forcing = DASHI_FORCING_NONE;
-  c.forcing_amp = 1;
-  c.kf = 4;
-  c.forcing_dk = 1;
-  c.forcing_eps = 0.1;
-  c.seed = 1;
-  c.ic = DASHI_IC_RANDOM;
-  c.k0 = 10;
-  c.tg_k = 1;
-  c.cfl_max = 1.0;
+  TU_OK(dashi_les_config_default(N, &c));
   return c;
 }
 
