@@ -97,23 +97,26 @@ static double rel_l2(const double *a, const double *b, size_t n, bool spec) {
 }
 
 /* compare spectral field i (or real field i) of both sides */
-static void cmp_spec(int i, const char *what) {
-  double *a = malloc(sizeof(double) * nspec), *b = malloc(sizeof(double) * nspec);
-  TU_OK(gpu.b->ops->spec_get(gpu.b, gpu.s[i], a));
-  TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[i], b));
-  double e = rel_l2(a, b, nspec, true);
+static void cmp_field(bool spec, int i, const char *what) {
+  size_t n = spec ? nspec : nreal;
+  double *a = malloc(sizeof(double) * n), *b = malloc(sizeof(double) * n);
+  if (spec) {
+    TU_OK(gpu.b->ops->spec_get(gpu.b, gpu.s[i], a));
+    TU_OK(cpu.b->ops->spec_get(cpu.b, cpu.s[i], b));
+  } else {
+    TU_OK(gpu.b->ops->real_get(gpu.b, gpu.r[i], a));
+    TU_OK(cpu.b->ops->real_get(cpu.b, cpu.r[i], b));
+  }
+  double e = rel_l2(a, b, n, spec);
   tu_check(e <= tol, "%-40s rel L2 %.2e (tol %.0e)", what, e, tol);
   free(a);
   free(b);
 }
+static void cmp_spec(int i, const char *what) {
+  cmp_field(true, i, what);
+}
 static void cmp_real(int i, const char *what) {
-  double *a = malloc(sizeof(double) * nreal), *b = malloc(sizeof(double) * nreal);
-  TU_OK(gpu.b->ops->real_get(gpu.b, gpu.r[i], a));
-  TU_OK(cpu.b->ops->real_get(cpu.b, cpu.r[i], b));
-  double e = rel_l2(a, b, nreal, false);
-  tu_check(e <= tol, "%-40s rel L2 %.2e (tol %.0e)", what, e, tol);
-  free(a);
-  free(b);
+  cmp_field(false, i, what);
 }
 static void cmp_num(double g, double c, const char *what) {
   double e = fabs(g - c) / (fabs(c) > 0 ? fabs(c) : 1.0);
