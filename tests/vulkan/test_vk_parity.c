@@ -194,6 +194,22 @@ static void test_fft(void) {
   free(s), free(c), free(c2), free(back);
 }
 
+/* DASHI_TEST_EXPECT: '|'-separated parts of fft_library that every rank's must contain, so that
+ * a test named for a code path (the fused products, split exchanges, own x passes, the
+ * composition, ...) fails if a setting or a size change moved it onto another path */
+static void expect_paths(void) {
+  const char *x = getenv("DASHI_TEST_EXPECT");
+  while (x && *x) {
+    size_t l = strcspn(x, "|");
+    char part[160];
+    snprintf(part, sizeof part, "%.*s", (int)l, x);
+    int ok = strstr(gpu.b->fft_library, part) != NULL, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    tu_check(all, "code path in use on every rank: \"%s\"", part);
+    x += l + (x[l] == '|');
+  }
+}
+
 /* The solver's band hints (backend.h fft_band_in/out, K = N/3 with 2/3 dealiasing), as
  * src/les/rhs.c sets them: with zero-padded transforms (DASHI_VK_FFT, docs/vulkan.md) the GPU
  * reads and writes only the band, and what it leaves out must never matter. */
@@ -580,6 +596,7 @@ int main(int argc, char **argv) {
   side_open(&gpu, "vulkan");
   tu_note("Vulkan vs CPU parity, N=%d, %s, %d rank(s): %s\n  %s\n", N, single ? "single" : "double",
           G.size, gpu.b->devices, gpu.b->fft_library);
+  expect_paths();
   test_get_put();
   test_fft();
   if (argc > 3 && !strcmp(argv[3], "fft")) {

@@ -212,8 +212,12 @@ def test_steps_per_submit_negative_is_a_usage_error(tmp_path):
 @pytest.mark.parametrize("variant", ["zeropad", "zeropad_xy"])
 def test_fft_variants_match_cpu(cpu_run, tmp_path, variant):
     """DASHI_VK_FFT (docs/vulkan.md): the zero-padded transforms give the CPU's run (the default,
-    plain, is test_smagorinsky_run_matches_cpu)"""
-    w, _ = run_env(tmp_path / "gpu", *CASE, "-backend", "vulkan", env={"DASHI_VK_FFT": variant})
+    auto, is test_smagorinsky_run_matches_cpu); the truth file names the variant that ran"""
+    out = tmp_path / "gpu"
+    w, _ = run_env(out, *CASE, "-backend", "vulkan", env={"DASHI_VK_FFT": variant})
+    with h5py.File(out / "truth.h5", "r") as f:
+        impl = str(f.attrs["implementation_spec"])
+    assert f", {variant})" in impl, f"DASHI_VK_FFT={variant} did not run: {impl}"
     l2, mx = rel(w, cpu_run[0])
     assert l2 <= 1e-10 and mx <= 1e-10, f"DASHI_VK_FFT={variant}: rel L2 {l2:.2e}, max {mx:.2e}"
 
