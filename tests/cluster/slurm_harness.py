@@ -6,9 +6,14 @@ its own ports (free ones, chosen at start); state, spool, pid and log files of s
 slurmd. Daemons are stopped by the pids in their pid files, never by name. Nothing under /etc is
 touched.
 
-    with SlurmCluster(tmp_dir) as sl:        # raises SlurmUnavailable with the reason if it cannot
+    with SlurmCluster(tmp_dir) as sl:
         job = sl.sbatch(["--array=0-1", "jobs/sweep.sbatch"], env=...)
         sl.wait(job)
+
+start() raises SlurmUnavailable only where Slurm cannot run here at all (packages missing, not
+root): a test may skip on that. Any failure after those checks (munge round trip, a daemon that
+exits or writes no pid file, a node that never becomes idle) raises SlurmStartFailed, naming the
+daemon and its log file: a test must fail on that, never skip.
 
 Run it by hand: python3 tests/cluster/slurm_harness.py DIR  (starts, prints sinfo, stops).
 """
@@ -27,7 +32,13 @@ TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_
 
 
 class SlurmUnavailable(RuntimeError):
-    """The daemons cannot be started here; the message names the reason."""
+    """Slurm cannot run here at all (packages missing, not root); the message names the reason.
+    The only start failure that a test may turn into a skip."""
+
+
+class SlurmStartFailed(RuntimeError):
+    """Slurm should run here but a daemon failed to start or to come up; the message names the
+    daemon and its log file. A test failure, never a skip (not a SlurmUnavailable)."""
 
 
 def free_ports(n):
@@ -102,7 +113,9 @@ class SlurmCluster:
         ok = subprocess.run(f"munge -S {self.munge_socket} -n | unmunge -S {self.munge_socket}", shell=True,
                             capture_output=True, text=True, timeout=30)
         if "Success" not in ok.stdout:
-            raise SlurmUnavailable(f"munge credential round trip failed: {ok.stdout}{ok.stderr}")
+            raise SlurmStartFailed(f"munged: credential round trip failed: {ok.stdout}{ok.stderr}; "
+                                   f"see {d / 'log' / 'munged.log'} and {d / 'log' / 'munged.stdout'}; "
+                                   f"{self._log_tail('munged')}")
         # ---- slurm.conf with free ports ----
         ctld_port, d_port = free_ports(2)
         self.conf = d / "slurm.conf"
@@ -161,8 +174,10 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP Over
             if r.returncode == 0 and r.stdout.strip() in ("idle", "mix", "alloc"):
                 return
             time.sleep(0.5)
-        raise SlurmUnavailable(f"node never became idle (sinfo: {r.stdout.strip()} {r.stderr.strip()}); "
-                               f"{self._log_tail('slurmctld')} {self._log_tail('slurmd')}")
+        raise SlurmStartFailed(f"slurmctld/slurmd: node {self.host} never became idle within 60 s (sinfo: "
+                               f"{r.stdout.strip()} {r.stderr.strip()}); see {d / 'log' / 'slurmctld.log'} and "
+                               f"{d / 'log' / 'slurmd.log'}; {self._log_tail('slurmctld')}\n"
+                               f"{self._log_tail('slurmd')}")
 
     def _daemon(self, name, argv, pidfile):
         """Start a daemon in the foreground under `timeout LIFETIME`, so that it cannot outlive a
@@ -175,13 +190,16 @@ PartitionName=debug Nodes={self.host} Default=YES MaxTime=INFINITE State=UP Over
         deadline = time.time() + 30
         while time.time() < deadline:
             if p.poll() is not None:
-                raise SlurmUnavailable(f"{name} exited at start (status {p.returncode}): "
+                raise SlurmStartFailed(f"{name} exited at start (status {p.returncode}); see "
+                                       f"{self.dir / 'log' / f'{name}.log'} and {self.dir / 'log' / f'{name}.stdout'}: "
                                        f"{(self.dir / 'log' / f'{name}.stdout').read_text().strip()} "
                                        f"{self._log_tail(name)}")
             if pidfile.exists() and pidfile.read_text().strip():
                 return
             time.sleep(0.1)
-        raise SlurmUnavailable(f"{name} wrote no pid file {pidfile} within 30 s; {self._log_tail(name)}")
+        raise SlurmStartFailed(f"{name} wrote no pid file {pidfile} within 30 s; see "
+                               f"{self.dir / 'log' / f'{name}.log'} and {self.dir / 'log' / f'{name}.stdout'}; "
+                               f"{self._log_tail(name)}")
 
     def _log_tail(self, daemon, n=15):
         p = self.dir / "log" / f"{daemon}.log"

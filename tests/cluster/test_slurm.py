@@ -8,8 +8,10 @@ directory by tests/cluster/slurm_harness.py and stopped afterwards; /work/shared
   the srun step, dashi checkpoints and exits 75, the job requeues itself, resumes with -resume auto
   and ends bit-identical to an uninterrupted run.
 
-When the daemons cannot start here (not root, packages missing), every test is skipped and the
-reason is printed (ctest shows the test as skipped)."""
+When Slurm cannot run here at all (not root, packages missing: SlurmUnavailable), every test is
+skipped and the reason is printed (ctest shows the test as skipped). Any other start failure (munge,
+a daemon exiting or writing no pid file, the node never becoming idle: SlurmStartFailed) is an
+error of every test, and the scratch directory is kept for the daemons' logs."""
 import json
 import os
 import shutil
@@ -33,11 +35,15 @@ def slurm():
     sl = SlurmCluster(scratch / "slurm")
     try:
         sl.start()
-    except SlurmUnavailable as e:
+    except SlurmUnavailable as e:  # only packages missing / not root: everything else fails
         sl.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-        print(f"\nSKIPPED: the Slurm daemons cannot start here: {e}", file=sys.stderr)
-        pytest.skip(f"the Slurm daemons cannot start here: {e}")
+        print(f"\nSKIPPED: Slurm cannot run here: {e}", file=sys.stderr)
+        pytest.skip(f"Slurm cannot run here: {e}")
+    except BaseException:  # SlurmStartFailed or anything else: an error, never a skip; the
+        sl.stop()          # scratch directory (with the daemons' logs the message names) is kept
+        print(f"\nthe Slurm daemons failed to start; logs kept in {scratch / 'slurm' / 'log'}", file=sys.stderr)
+        raise
     sl.work = scratch / "work"
     sl.work.mkdir()
     yield sl

@@ -19,7 +19,7 @@ def test_encode_matches_reference(zfile, truth32):
         assert int(f["z"].attrs["encode_every"]) == 1 and float(f["z"].attrs["dt"]) == 0.01
         for i in (0, 30, 60):
             ref = reference_encode(t["snapshots/omega"][i], lowk, anchors)
-            np.testing.assert_allclose(z[i], ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+            np.testing.assert_allclose(z[i], ref, rtol=0, atol=1e-12 * np.abs(ref).max(), equal_nan=False)
             assert z[i, 2 * nL] == ref[2 * nL]          # support fraction: exact count
         assert np.all(z[:, 2 * nL + 3] == K)
 
@@ -83,7 +83,7 @@ def test_ensemble_rank_count_invariance(dashi, work, afile, zfile, truth32):
             res.append({k: f["ensemble/" + k][()] for k in
                         ("scores/rel_l2", "scores/corr", "carrier/alive", "z_mean")})
     for k in res[0]:
-        np.testing.assert_allclose(res[0][k], res[1][k], rtol=1e-12, atol=0, err_msg=k)
+        np.testing.assert_allclose(res[0][k], res[1][k], rtol=1e-12, atol=0, equal_nan=False, err_msg=k)
 
 
 def test_kernel_only_needs_no_truth(dashi, work, afile, zfile):

@@ -104,7 +104,9 @@ static void test_field(MPI_Comm comm, int N) {
     for (int q = 0; q < nl; q++)
       if (low_modes[q].kx == l.L[i].kx && low_modes[q].ky == l.L[i].ky)
         re = low_modes[q].re, im = low_modes[q].im;
-    err = fmax(err, fmax(fabs(z[i] - re), fabs(z[l.nL + i] - im)));
+    double dre = fabs(z[i] - re), dim = fabs(z[l.nL + i] - im);
+    if (!(dre <= err)) err = dre; /* keeps NaN (fmax would drop it) */
+    if (!(dim <= err)) err = dim;
   }
   tu_check(err == 0.0, "N=%d: lowk equals the known coefficients exactly (max error %.3g)", N, err);
   /* anchors: top-3 |R|^2 of the mid modes */
@@ -129,9 +131,11 @@ static void test_field(MPI_Comm comm, int N) {
     double r[2];
     resid_of(N, 3, &mid_modes[q], r);
     if (top[q] != (i >= 0)) anchors_ok = false;
-    if (i >= 0)
-      kerr = fmax(kerr, fmax(fabs(z[kept + i] - r[0]), fabs(z[kept + l.K + i] - r[1])));
-    else
+    if (i >= 0) {
+      double dre = fabs(z[kept + i] - r[0]), dim = fabs(z[kept + l.K + i] - r[1]);
+      if (!(dre <= kerr)) kerr = dre; /* keeps NaN (fmax would drop it) */
+      if (!(dim <= kerr)) kerr = dim;
+    } else
       emid += r[0] * r[0] + r[1] * r[1];
   }
   for (int q = 0; q < nh; q++) {
@@ -169,7 +173,9 @@ static void test_field(MPI_Comm comm, int N) {
     while (all2[nl + q].kx != l.anchors[i].kx || all2[nl + q].ky != l.anchors[i].ky) q++;
     double r[2];
     resid_of(N, 3, &all2[nl + q], r);
-    kerr2 = fmax(kerr2, fmax(fabs(z[kept + i] - r[0]), fabs(z[kept + 3 + i] - r[1])));
+    double dre = fabs(z[kept + i] - r[0]), dim = fabs(z[kept + 3 + i] - r[1]);
+    if (!(dre <= kerr2)) kerr2 = dre; /* keeps NaN (fmax would drop it) */
+    if (!(dim <= kerr2)) kerr2 = dim;
   }
   tu_check(same && kerr2 < 1e-14,
            "N=%d: anchors frozen on the next frame; kept follows it (err %.3g)", N, kerr2);
@@ -191,7 +197,10 @@ static void test_field(MPI_Comm comm, int N) {
     encode_field(e1, &g1, &f1, all2, n, c1, s1, z1);
     encode_field(e, &g, &f, all2, n, canon, slab, z2);
     double d = 0;
-    for (int i = 0; i < l.D; i++) d = fmax(d, fabs(z1[i] - z2[i]) / fmax(1e-300, fabs(z2[i])));
+    for (int i = 0; i < l.D; i++) {
+      double q = fabs(z1[i] - z2[i]) / fmax(1e-300, fabs(z2[i]));
+      if (!(q <= d)) d = q; /* keeps NaN (fmax would drop it) */
+    }
     int anc_same = !memcmp(l1.anchors, l.anchors, sizeof(dashi_mode) * 3),
         ok = d < 1e-13 && anc_same, all_ok;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -213,10 +222,15 @@ static void test_field(MPI_Comm comm, int N) {
     for (int q = 0; q < n; q++) {
       if (abs(all[q].kx) >= nn / 2 || all[q].ky >= nn / 2) continue;
       const double *v = tr + 2 * ((size_t)all[q].ky * nn + (all[q].kx + nn) % nn);
-      te = fmax(te, fmax(fabs(v[0] - all[q].re * s), fabs(v[1] - all[q].im * s)));
+      double dre = fabs(v[0] - all[q].re * s), dim = fabs(v[1] - all[q].im * s);
+      if (!(dre <= te)) te = dre; /* keeps NaN (fmax would drop it) */
+      if (!(dim <= te)) te = dim;
     }
     double nyq = 0;
-    for (int a = 0; a < nn / 2; a++) nyq = fmax(nyq, fabs(tr[2 * ((size_t)a * nn + nn / 2)]));
+    for (int a = 0; a < nn / 2; a++) {
+      double v = fabs(tr[2 * ((size_t)a * nn + nn / 2)]);
+      if (!(v <= nyq)) nyq = v; /* keeps NaN (fmax would drop it) */
+    }
     tu_check(te < 1e-12 && nyq == 0,
              "N=%d: truncation to %d keeps the modes below %d (err %.2g), Nyquist 0", N, nn, nn / 2,
              te);

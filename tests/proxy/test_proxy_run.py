@@ -40,7 +40,7 @@ def test_same_proxy_outputs(runs, other):
     b = read(runs[other] / "proxy.h5", COMPARED)
     for n in COMPARED:
         assert a[n].shape == b[n].shape, n
-        np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=0, err_msg=n)
+        np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=0, equal_nan=False, err_msg=n)
 
 
 def test_run_outputs(runs):
@@ -72,7 +72,7 @@ def test_kernel_only_reproduces_in_situ(ok, runs, work):
              "ensemble/decoded"]
     a, b = read(runs["2+1"] / "proxy.h5", names), read(out / "ensemble.h5", names)
     for n in names:
-        np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=0, err_msg=n)
+        np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=0, equal_nan=False, err_msg=n)
 
 
 @pytest.mark.parametrize("np_,args,code,text", [
