@@ -105,8 +105,8 @@ static void test_field(MPI_Comm comm, int N) {
       if (low_modes[q].kx == l.L[i].kx && low_modes[q].ky == l.L[i].ky)
         re = low_modes[q].re, im = low_modes[q].im;
     double dre = fabs(z[i] - re), dim = fabs(z[l.nL + i] - im);
-    if (!(dre <= err)) err = dre; /* keeps NaN (fmax would drop it) */
-    if (!(dim <= err)) err = dim;
+    err = tu_nanmax(err, dre);
+    err = tu_nanmax(err, dim);
   }
   tu_check(err == 0.0, "N=%d: lowk equals the known coefficients exactly (max error %.3g)", N, err);
   /* anchors: top-3 |R|^2 of the mid modes */
@@ -133,8 +133,8 @@ static void test_field(MPI_Comm comm, int N) {
     if (top[q] != (i >= 0)) anchors_ok = false;
     if (i >= 0) {
       double dre = fabs(z[kept + i] - r[0]), dim = fabs(z[kept + l.K + i] - r[1]);
-      if (!(dre <= kerr)) kerr = dre; /* keeps NaN (fmax would drop it) */
-      if (!(dim <= kerr)) kerr = dim;
+      kerr = tu_nanmax(kerr, dre);
+      kerr = tu_nanmax(kerr, dim);
     } else
       emid += r[0] * r[0] + r[1] * r[1];
   }
@@ -174,8 +174,8 @@ static void test_field(MPI_Comm comm, int N) {
     double r[2];
     resid_of(N, 3, &all2[nl + q], r);
     double dre = fabs(z[kept + i] - r[0]), dim = fabs(z[kept + 3 + i] - r[1]);
-    if (!(dre <= kerr2)) kerr2 = dre; /* keeps NaN (fmax would drop it) */
-    if (!(dim <= kerr2)) kerr2 = dim;
+    kerr2 = tu_nanmax(kerr2, dre);
+    kerr2 = tu_nanmax(kerr2, dim);
   }
   tu_check(same && kerr2 < 1e-14,
            "N=%d: anchors frozen on the next frame; kept follows it (err %.3g)", N, kerr2);
@@ -199,7 +199,7 @@ static void test_field(MPI_Comm comm, int N) {
     double d = 0;
     for (int i = 0; i < l.D; i++) {
       double q = fabs(z1[i] - z2[i]) / fmax(1e-300, fabs(z2[i]));
-      if (!(q <= d)) d = q; /* keeps NaN (fmax would drop it) */
+      d = tu_nanmax(d, q);
     }
     int anc_same = !memcmp(l1.anchors, l.anchors, sizeof(dashi_mode) * 3),
         ok = d < 1e-13 && anc_same, all_ok;
@@ -223,13 +223,13 @@ static void test_field(MPI_Comm comm, int N) {
       if (abs(all[q].kx) >= nn / 2 || all[q].ky >= nn / 2) continue;
       const double *v = tr + 2 * ((size_t)all[q].ky * nn + (all[q].kx + nn) % nn);
       double dre = fabs(v[0] - all[q].re * s), dim = fabs(v[1] - all[q].im * s);
-      if (!(dre <= te)) te = dre; /* keeps NaN (fmax would drop it) */
-      if (!(dim <= te)) te = dim;
+      te = tu_nanmax(te, dre);
+      te = tu_nanmax(te, dim);
     }
     double nyq = 0;
     for (int a = 0; a < nn / 2; a++) {
       double v = fabs(tr[2 * ((size_t)a * nn + nn / 2)]);
-      if (!(v <= nyq)) nyq = v; /* keeps NaN (fmax would drop it) */
+      nyq = tu_nanmax(nyq, v);
     }
     tu_check(te < 1e-12 && nyq == 0,
              "N=%d: truncation to %d keeps the modes below %d (err %.2g), Nyquist 0", N, nn, nn / 2,

@@ -61,15 +61,10 @@ int main(int argc, char **argv) {
     for (int s = 0; s < steps; s++) dashi_rollout_gemv(D, A, zp, tmp);
     for (int i = 0; i < D; i++) {
       double d = fabs(e->Z[(size_t)j * D + i] - zp[i]) / fmax(1e-300, fabs(zp[i]));
-      if (!(d <= err)) err = d; /* keeps NaN (fmax would drop it) */
+      err = tu_nanmax(err, d);
     }
   }
-  /* global max; MPI_MAX need not propagate NaN, so reduce a NaN flag as well */
-  double gerr;
-  int nan_here = isnan(err), nan_any;
-  MPI_Allreduce(&err, &gerr, 1, MPI_DOUBLE, MPI_MAX, W);
-  MPI_Allreduce(&nan_here, &nan_any, 1, MPI_INT, MPI_MAX, W);
-  if (nan_any) gerr = NAN;
+  double gerr = tu_max_nan(W, err);
   tu_check(gerr <= 1e-13,
            "M=%d members, %d steps, %d rank(s): gemm rollout = gemv rollouts (max rel "
            "diff %.2e%s)",

@@ -46,14 +46,13 @@ static double compare(const result *r0, const result *r, int N, double *state_er
                       r0->d.cfl, r0->d.nu_t_mean, r0->d.diss_Z};
   const double b[] = {r->d.E,   r->d.Z,         r->d.P,     r->d.max_omega,
                       r->d.cfl, r->d.nu_t_mean, r->d.diss_Z};
-  /* NaN-keeping maximum (fmax would drop a NaN in either run) */
   for (int k = 0; k < 7; k++) {
     double q = rel(a[k], b[k]);
-    if (!(q <= worst)) worst = q; /* keeps NaN */
+    worst = tu_nanmax(worst, q);
   }
   for (int k = 0; k <= N / 2; k++) {
     double q = r0->Ek[k] <= 1e-300 ? 0.0 : fabs(r->Ek[k] - r0->Ek[k]) / r0->Ek[k];
-    if (!(q <= worst)) worst = q; /* keeps NaN */
+    worst = tu_nanmax(worst, q);
   }
   return worst;
 }

@@ -88,21 +88,28 @@ static inline double tu_sum(MPI_Comm c, double x) {
   return y;
 }
 
+/* max(m, x) keeping a NaN in either (fmax drops it; "if (!(x <= m)) m = x" drops a NaN already
+ * in m at the next finite x) */
+static inline double tu_nanmax(double m, double x) {
+  return isnan(m) || isnan(x) ? NAN : fmax(m, x);
+}
+/* global max of x, NaN if any rank's is NaN (MPI_MAX need not propagate it) */
+static inline double tu_max_nan(MPI_Comm c, double x) {
+  int bad = isnan(x), anybad;
+  MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, c);
+  return anybad ? NAN : tu_max(c, x);
+}
 /* global max |a - b| over n local values (NaN-propagating: a NaN anywhere gives NaN) */
 static inline double tu_maxdiff(MPI_Comm c, const double *a, const double *b, size_t n) {
   double m = 0;
-  for (size_t k = 0; k < n; k++) {
-    double d = fabs(a[k] - b[k]);
-    if (!(d <= m)) m = d; /* keeps NaN */
-  }
-  int bad = isnan(m), anybad;
-  MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, c);
-  return anybad ? NAN : tu_max(c, m);
+  for (size_t k = 0; k < n; k++) m = tu_nanmax(m, fabs(a[k] - b[k]));
+  return tu_max_nan(c, m);
 }
+/* global max |a| (NaN-propagating) */
 static inline double tu_maxabs(MPI_Comm c, const double *a, size_t n) {
   double m = 0;
-  for (size_t k = 0; k < n; k++) m = fmax(m, fabs(a[k]));
-  return tu_max(c, m);
+  for (size_t k = 0; k < n; k++) m = tu_nanmax(m, fabs(a[k]));
+  return tu_max_nan(c, m);
 }
 
 /* the solver configuration of the default options (SPEC §2 / options_table.c) at N */
