@@ -222,6 +222,18 @@ def test_fft_variants_match_cpu(cpu_run, tmp_path, variant):
     assert l2 <= 1e-10 and mx <= 1e-10, f"DASHI_VK_FFT={variant}: rel L2 {l2:.2e}, max {mx:.2e}"
 
 
+def test_own_x_passes_match_cpu(cpu_run, tmp_path):
+    """DASHI_VK_XFFT=own (docs/vulkan.md "Own x passes"; auto takes them from N = 1024 in single,
+    4096 in double, so no other run test reaches them): 100 RK2 steps give the CPU's run"""
+    out = tmp_path / "gpu"
+    w, _ = run_env(out, *CASE, "-backend", "vulkan", env={"DASHI_VK_XFFT": "own"})
+    with h5py.File(out / "truth.h5", "r") as f:
+        impl = str(f.attrs["implementation_spec"])
+    assert "own x passes" in impl, f"DASHI_VK_XFFT=own did not run: {impl}"
+    l2, mx = rel(w, cpu_run[0])
+    assert l2 <= 1e-10 and mx <= 1e-10, f"DASHI_VK_XFFT=own: rel L2 {l2:.2e}, max {mx:.2e}"
+
+
 def test_fft_variant_unknown_is_a_usage_error(tmp_path):
     p = dashi(*CASE, "-backend", "vulkan", "-out", tmp_path / "o", env={"DASHI_VK_FFT": "fast"})
     assert p.returncode == 2 and "DASHI_VK_FFT=fast" in p.stderr, p.stderr[-2000:]
