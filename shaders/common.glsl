@@ -27,7 +27,9 @@ layout(constant_id = 6) const uint RCOUNT = 16; // reals of a real field (nx N)
 uint first_index() { return gl_WorkGroupID.x * WG + gl_LocalInvocationID.x; }
 uint index_stride() { return gl_NumWorkGroups.x * WG; }
 
-#include "modes.glsl"
+struct Mode {
+  int kx, ky;
+};
 
 Mode mode_at(uint m) {
   uint a, b;
@@ -48,4 +50,18 @@ uint index_of(int kx, int ky) {
   uint b = kx >= 0 ? uint(kx) : uint(kx + int(N));
   uint a = uint(ky) - KY0;
   return KYFAST != 0u ? b * NROWS + a : a * N + b;
+}
+
+bool is_nyquist(Mode k) {
+  int h = int(N / 2u);
+  return k.kx == h || k.kx == -h || k.ky == h;
+}
+
+// Dealiasing multiplier (SPEC §2): kind 0 none, 1 two-thirds, 2 exp (host-computed table, so
+// that the value is the one of dashi_dealias_factor bit for bit). 0 on Nyquist modes.
+REAL dealias_factor(Mode k, uint kind, RBuf table, uint m) {
+  if (is_nyquist(k)) return REAL(0);
+  if (kind == 0u) return REAL(1);
+  if (kind == 1u) return (3 * abs(k.kx) > int(N) || 3 * abs(k.ky) > int(N)) ? REAL(0) : REAL(1);
+  return table.v[m];
 }

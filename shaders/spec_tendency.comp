@@ -1,40 +1,76 @@
 #version 460
-// rhs = D(k) [adv + sgs(q1, q2)] - (nu0 |k|^2 + drag) w + force (backend.h spec_tendency), and
-// with flag 32 the spec_lincomb that follows it (tend.glsl: the flags, the arithmetic).
-// kymin > 0 (one rank's layout, after xfft_tend.comp made the modes ky < kymin): only the modes
-// ky >= kymin.
+// rhs = D(k) [adv + sgs(q1, q2)] - (nu0 |k|^2 + drag) w + force (backend.h spec_tendency);
+// flags: 1 adv, 2 sgs, 4 linear, 8 force, 16 sgs in lap form, 1024 div form with i ky q2 in adv
+// (backend.h q2_in_adv: q2 is not read);
+// 32: also the spec_lincomb that follows it, dst = c0 t0 + c1 t1 + c2 t2, with nterms = flags
+//     bits 6-7, the term that is rhs itself = bits 8-9, the other terms e0, e1 in order (one pass
+//     instead of two: the RK combination reads rhs from registers).
 #include "common.glsl"
-#include "tend.glsl"
 
 layout(push_constant, std430) uniform PC {
   CBuf w, adv, q1, q2, force, rhs;
   RBuf dtab;
   REAL nu0, drag;
-  uint flags, kymin;
+  uint flags, dkind;
   CBuf dst, e0, e1;
   REAL c0, c1, c2;
 } pc;
 
+void combine(uint m, CPLX r) {
+  uint nt = (pc.flags >> 6) & 3u, ir = (pc.flags >> 8) & 3u, e = 0u;
+  CPLX t[3];
+  for (uint i = 0u; i < nt; i++) {
+    if (i == ir) {
+      t[i] = r;
+    } else {
+      t[i] = e == 0u ? pc.e0.v[m] : pc.e1.v[m];
+      e++;
+    }
+  }
+  CPLX acc = CPLX(pc.c0 * t[0].x, pc.c0 * t[0].y);
+  if (nt > 1u) acc = CPLX(acc.x + pc.c1 * t[1].x, acc.y + pc.c1 * t[1].y);
+  if (nt > 2u) acc = CPLX(acc.x + pc.c2 * t[2].x, acc.y + pc.c2 * t[2].y);
+  pc.dst.v[m] = acc;
+}
+
 void main() {
-  uint span = NROWS - pc.kymin, count = pc.kymin > 0u ? N * span : COUNT;
-  uint fl = pc.flags;
-  bool lap = (fl & 16u) != 0u, fold = (fl & 1024u) != 0u;
-  for (uint i = first_index(); i < count; i += index_stride()) {
-    uint m = pc.kymin > 0u ? (i / span) * NROWS + pc.kymin + i % span : i;
+  for (uint m = first_index(); m < COUNT; m += index_stride()) {
     Mode k = mode_at(m);
-    REAL D = dealias_factor(k, tend_dkind(fl), pc.dtab, m);
+    REAL D = dealias_factor(k, pc.dkind, pc.dtab, m);
+    REAL kx = REAL(k.kx), ky = REAL(k.ky);
+    REAL nr = REAL(0), ni = REAL(0);
     // where D = 0 the nonlinear terms are not read: a band-limited forward transform
     // (backend.h fft_band_out) leaves those modes of adv, q1, q2 as they were
-    CPLX nl = CPLX(0);
-    if (D != REAL(0)) {
-      CPLX a = (fl & 1u) != 0u ? pc.adv.v[m] : CPLX(0);
-      CPLX q1 = (fl & 2u) != 0u ? pc.q1.v[m] : CPLX(0);
-      CPLX q2 = (fl & 2u) != 0u && !lap && !fold ? pc.q2.v[m] : CPLX(0);
-      nl = tend_nonlinear(fl, REAL(k.kx), REAL(k.ky), a, q1, q2);
+    bool nl = D != REAL(0);
+    if (nl && (pc.flags & 1u) != 0u) {
+      CPLX a = pc.adv.v[m];
+      nr += a.x;
+      ni += a.y;
     }
-    CPLX f = (fl & 8u) != 0u ? pc.force.v[m] : CPLX(0);
-    CPLX r = tend_rhs(fl, k, D, nl, pc.w.v[m], f, pc.nu0, pc.drag);
-    pc.rhs.v[m] = r;
-    if ((fl & 32u) != 0u) pc.dst.v[m] = tend_combine(fl, m, r, pc.e0, pc.e1, pc.c0, pc.c1, pc.c2);
+    if (nl && (pc.flags & 2u) != 0u) {
+      CPLX a = pc.q1.v[m];
+      if ((pc.flags & 16u) != 0u) {
+        nr += a.x;
+        ni += a.y;
+      } else if ((pc.flags & 1024u) != 0u) { // i kx q1 (i ky q2 is in adv)
+        nr += -kx * a.y;
+        ni += kx * a.x;
+      } else { // i kx q1 + i ky q2
+        CPLX b = pc.q2.v[m];
+        nr += -kx * a.y - ky * b.y;
+        ni += kx * a.x + ky * b.x;
+      }
+    }
+    REAL lin = (pc.flags & 4u) != 0u ? pc.nu0 * REAL(k.kx * k.kx + k.ky * k.ky) + pc.drag : REAL(0);
+    CPLX W = pc.w.v[m];
+    REAL rr = D * nr - lin * W.x, ri = D * ni - lin * W.y;
+    if ((pc.flags & 8u) != 0u) {
+      CPLX f = pc.force.v[m];
+      rr += f.x;
+      ri += f.y;
+    }
+    if (is_nyquist(k)) rr = ri = REAL(0);
+    pc.rhs.v[m] = CPLX(rr, ri);
+    if ((pc.flags & 32u) != 0u) combine(m, CPLX(rr, ri));
   }
 }

@@ -67,7 +67,6 @@ typedef enum {
   PIPE_XFFT_SRC2, /* sources, step 2 */
   PIPE_XFFT_PRD1, /* products, step 1 */
   PIPE_XFFT_PRD2, /* products, step 2 */
-  PIPE_XFFT_TEND, /* products, step 2 with the spectral tendency (xfft_tend.comp) */
   PIPE_COPY,      /* device-to-device copies as a compute pass (vk_copy_words) */
   PIPE_COUNT
 } vk_pipe_id;
@@ -121,26 +120,14 @@ typedef struct vk_plan vk_plan;
 
 /* spec_tendency is recorded lazily: if the next op is a spec_lincomb of at most 3 terms that
  * reads its result, both become one pass (spec_tendency.comp, flag 32); any other op first
- * records the pending tendency as it is (vk_flush_pending). prd_cols > 0: the tendency also
- * took over the products' last x step (vk_pending_prd) and is recorded as xfft_tend.comp over
- * the columns ky < prd_cols and spec_tendency.comp over the others. */
+ * records the pending tendency as it is (vk_flush_pending). */
 typedef struct {
   bool active;
   VkDeviceAddress w, adv, q1, q2, force, rhs, dtab;
   const dashi_field *rhs_field;
   double nu0, drag;
-  uint32_t flags, dkind, prd_cols;
+  uint32_t flags, dkind;
 } vk_pending;
-
-/* The last x step of the fused products with fold_q2 on one rank (vk_rows.c) is recorded lazily
- * too: if the next op is the spec_tendency of exactly these products (adv + i ky q2 in out[0],
- * q1 in out[1]), the tendency takes it over (vk_pending.prd_cols); any other op first records it
- * as it is (vk_flush_pending). */
-typedef struct {
-  bool active;
-  VkDeviceAddress out[2];
-  uint32_t cols;
-} vk_pending_prd;
 
 typedef struct {
   const dashi_grid *g;
@@ -203,7 +190,6 @@ typedef struct {
   bool glslang_ready;
   int64_t submits;
   vk_pending pend;
-  vk_pending_prd prd;
   /* -gpu_steps_per_submit: submit (without waiting) after every k steps, no automatic flush in
    * between (0: automatic, VK_FLUSH_DISPATCHES) */
   int steps_per_submit, steps_recorded;
@@ -343,8 +329,7 @@ int vk_fft_rows_out(vk_ctx *c, int n, VkDeviceAddress rows, dashi_field *const *
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
 
 /* ---- vk_ops.c ---- */
-/* record a pending products' x step, then a pending spec_tendency (every op calls this first,
- * except the spec_tendency and the lincomb they can take over) */
+/* record a pending spec_tendency (every op calls this first, except the lincomb it can fuse) */
 int vk_flush_pending(vk_ctx *c);
 int vk_spec_derive(dashi_backend *b, const dashi_field *src, int n, const dashi_spec_op *ops,
                    dashi_field *const *dst);
@@ -359,13 +344,9 @@ int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op 
  * where this rank wants it and it cannot run */
 int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen);
 const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
-/* the specialization constants of the row pass (own 1) or of the x steps (own 2..6: the
- * pipelines PIPE_XFFT_SRC1 .. PIPE_XFFT_TEND in order; xfft_tend.comp takes products 2's) */
+/* the specialization constants of the row pass (own 1) or of the x steps (own 2..5: the
+ * pipelines PIPE_XFFT_SRC1 .. PIPE_XFFT_PRD2 in order) */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]);
-/* workgroups of one field's x step `id` over the columns ky < cols */
-uint32_t vk_xfft_groups(const vk_ctx *c, vk_pipe_id id, uint32_t cols);
-/* record the pending products' last x step (vk_pending_prd), if any */
-int vk_rows_flush(vk_ctx *c);
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

@@ -126,41 +126,8 @@ typedef struct {
   uint32_t nterms, at_rhs;
 } fused_lincomb;
 
-/* the lincomb's part of the push constants (tend.glsl): dst, e0, e1 and c0..c2 */
-static void pc_lincomb(vk_pc *p, const fused_lincomb *lc, bool reals) {
-  if (reals) {
-    for (int i = 0; i < 3; i++) pc_real(p, lc ? lc->c[i] : 0.0);
-    return;
-  }
-  pc_addr(p, lc ? lc->dst : 0);
-  pc_addr(p, lc ? lc->e[0] : 0);
-  pc_addr(p, lc ? lc->e[1] : 0);
-}
-
-/* the pending tendency (and lincomb): where it took over the products' last x step, that step and
- * the tendency at its modes in xfft_tend.comp, then spec_tendency.comp at the columns
- * ky >= prd_cols (kymin); else spec_tendency.comp at every mode */
 static int record_tendency(vk_ctx *c, const vk_pending *t, const fused_lincomb *lc) {
-  uint32_t fl = t->flags | t->dkind << 12 | (lc ? 32u | lc->nterms << 6 | lc->at_rhs << 8 : 0u);
-  uint32_t kymin = t->prd_cols;
   vk_pc p;
-  if (kymin) {
-    pc_init(&p, c);
-    pc_addr(&p, t->adv);
-    pc_addr(&p, t->q1);
-    pc_addr(&p, c->rows_tw.addr);
-    pc_addr(&p, t->w);
-    pc_addr(&p, t->force);
-    pc_addr(&p, t->rhs);
-    pc_addr(&p, t->dtab);
-    pc_lincomb(&p, lc, false);
-    pc_real(&p, t->nu0);
-    pc_real(&p, t->drag);
-    pc_lincomb(&p, lc, true);
-    pc_u32(&p, fl | kymin << 16);
-    DASHI_CALL(
-        vk_dispatch_grid(c, PIPE_XFFT_TEND, &p, vk_xfft_groups(c, PIPE_XFFT_TEND, kymin), 1));
-  }
   pc_init(&p, c);
   pc_addr(&p, t->w);
   pc_addr(&p, t->adv);
@@ -171,41 +138,29 @@ static int record_tendency(vk_ctx *c, const vk_pending *t, const fused_lincomb *
   pc_addr(&p, t->dtab);
   pc_real(&p, t->nu0);
   pc_real(&p, t->drag);
-  pc_u32(&p, fl);
-  pc_u32(&p, kymin);
-  pc_lincomb(&p, lc, false);
-  pc_lincomb(&p, lc, true);
-  uint64_t count = kymin ? (uint64_t)c->lay.N * (c->lay.nrows - kymin) : c->lay.count;
-  return vk_dispatch(c, PIPE_TENDENCY, &p, count);
-}
-
-static int flush_tendency(vk_ctx *c) {
-  if (!c->pend.active) return 0;
-  c->pend.active = false;
-  return record_tendency(c, &c->pend, NULL);
+  pc_u32(&p, t->flags | (lc ? 32u | lc->nterms << 6 | lc->at_rhs << 8 : 0u));
+  pc_u32(&p, t->dkind);
+  pc_addr(&p, lc ? lc->dst : 0);
+  pc_addr(&p, lc ? lc->e[0] : 0);
+  pc_addr(&p, lc ? lc->e[1] : 0);
+  for (int i = 0; i < 3; i++) pc_real(&p, lc ? lc->c[i] : 0.0);
+  return vk_dispatch(c, PIPE_TENDENCY, &p, c->lay.count);
 }
 
 int vk_flush_pending(vk_ctx *c) {
-  /* never both: the products' op flushes a pending tendency first, and the tendency after it
-   * either takes the products' step over or flushes it */
-  DASHI_CALL(vk_rows_flush(c));
-  return flush_tendency(c);
+  if (!c->pend.active) return 0;
+  c->pend.active = false;
+  return record_tendency(c, &c->pend, NULL);
 }
 
 int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *tp, const dashi_field *w,
                      const dashi_field *adv, const dashi_field *q1, const dashi_field *q2,
                      const dashi_field *force, dashi_field *rhs) {
   vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
   bool lap = tp->form == DASHI_SGS_FORM_LAP, fold = tp->q2_in_adv;
   bool use_adv = tp->with_adv && adv, use_sgs = tp->with_sgs && q1 && (lap || q2 || fold);
   bool use_f = tp->with_force && force;
-  /* the pending products' last x step, when this tendency reads exactly its two fields */
-  bool take = c->prd.active && fold && !lap && use_adv && use_sgs &&
-              addr_of(adv) == c->prd.out[0] && addr_of(q1) == c->prd.out[1];
-  if (take)
-    DASHI_CALL(flush_tendency(c));
-  else
-    DASHI_CALL(vk_flush_pending(c));
   if (fold && (lap || !use_adv || !use_sgs))
     return dashi_err(DASHI_ERR_USAGE, "spec_tendency: q2_in_adv needs the div form, adv and sgs");
   if (tp->with_sgs && q1 && !lap && !q2 && !fold)
@@ -224,8 +179,6 @@ int vk_spec_tendency(dashi_backend *b, const dashi_tend_params *tp, const dashi_
   t->rhs_field = rhs;
   t->nu0 = tp->nu0;
   t->drag = tp->drag;
-  t->prd_cols = take ? c->prd.cols : 0;
-  c->prd.active = c->prd.active && !take;
   t->active = true;
   return 0;
 }

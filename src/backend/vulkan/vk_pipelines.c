@@ -20,7 +20,7 @@ static const struct {
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
   /* the fused products' kernels (vk_rows.c): their own specialization (vk_rows_spec), created on
-   * first use: 1 the row pass, 2..6 the x steps (vk_rows_spec) */
+   * first use: 1 the row pass, 2 and 3 the x steps of length N1 and N2 */
   int own;
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
@@ -52,7 +52,6 @@ static const struct {
     [PIPE_XFFT_SRC2] = {"xfft", false, false, 3},
     [PIPE_XFFT_PRD1] = {"xfft", false, false, 4},
     [PIPE_XFFT_PRD2] = {"xfft", false, false, 5},
-    [PIPE_XFFT_TEND] = {"xfft_tend", false, false, 6},
     [PIPE_COPY] = {"copy_words", false},
 };
 

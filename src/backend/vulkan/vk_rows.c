@@ -53,10 +53,10 @@ static uint32_t xfft_cols(const vk_ctx *c) {
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
  * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
  * exchange slots with split exchanges and in double, where they measured faster) and the shared
- * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex). own 2..6:
+ * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex). own 2..5:
  * xfft.comp's for the steps (vk_pipe_id order) sources 1 (length N2, DERIVE, TWIDDLE), sources 2
- * (N1), products 1 (N1, TWIDDLE), products 2 (N2), and xfft_tend.comp's (products 2's): length,
- * radix-8 stages, last radix, columns per workgroup, threads, N, DERIVE, TWIDDLE */
+ * (N1), products 1 (N1, TWIDDLE), products 2 (N2): length, radix-8 stages, last radix, columns
+ * per workgroup, threads, N, DERIVE, TWIDDLE */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]) {
   uint32_t n = c->lay.N, len = n;
   if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
@@ -203,7 +203,7 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   free(host);
   DASHI_CALL(rc);
   DASHI_CALL(vk_pipeline_ensure(c, PIPE_ROWS));
-  for (int i = PIPE_XFFT_SRC1; c->xfft && i <= PIPE_XFFT_TEND; i++)
+  for (int i = PIPE_XFFT_SRC1; c->xfft && i <= PIPE_XFFT_PRD2; i++)
     DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   *ok = true;
   return 0;
@@ -248,12 +248,6 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
   return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx);
 }
 
-uint32_t vk_xfft_groups(const vk_ctx *c, vk_pipe_id id, uint32_t cols) {
-  uint32_t sc[8];
-  vk_rows_spec(c, 2 + (int)(id - PIPE_XFFT_SRC1), sc);
-  return (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]); /* column groups x transforms */
-}
-
 /* one step of the own x passes (xfft.comp, pipeline `id`) on n fields at dst (in place; the
  * sources' first step derives them from omega-hat at `src`): the transforms of the groups
  * g = 0..G-1 of rows g gstride + p pstride, columns ky < cols. Sources 1 and products 2 take
@@ -275,8 +269,9 @@ static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const
   pc_u32(&p, gstride);
   pc_u32(&p, pstride);
   pc_u32(&p, cols);
-  /* x fields (one per workgroup, except where it derives them) */
-  return vk_dispatch_grid(c, id, &p, vk_xfft_groups(c, id, cols), sc[6] ? 1u : (uint32_t)n);
+  /* column groups x transforms, x fields (one per workgroup, except where it derives them) */
+  uint32_t groups = (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]);
+  return vk_dispatch_grid(c, id, &p, groups, sc[6] ? 1u : (uint32_t)n);
 }
 
 /* the x passes of one rank by xfft.comp (four-step, N = N1 N2): the sources' forward transforms
@@ -292,19 +287,9 @@ static int xfft_sources(vk_ctx *c, VkDeviceAddress w, int n, const dashi_spec_op
   return xfft_step(c, PIPE_XFFT_SRC2, 0, n, NULL, dst, cols);
 }
 
-/* the products' x passes; with `defer` (fold_q2: adv + i ky q2 and q1) the second step waits
- * for the spec_tendency that reads them (xfft_tend.comp; vk_pending_prd, vk_rows_flush) */
-static int xfft_products(vk_ctx *c, int n, const VkDeviceAddress *dst, uint32_t cols, bool defer) {
+static int xfft_products(vk_ctx *c, int n, const VkDeviceAddress *dst, uint32_t cols) {
   DASHI_CALL(xfft_step(c, PIPE_XFFT_PRD1, 0, n, NULL, dst, cols));
-  if (!defer) return xfft_step(c, PIPE_XFFT_PRD2, 0, n, NULL, dst, cols);
-  c->prd = (vk_pending_prd){.active = true, .out = {dst[0], dst[1]}, .cols = cols};
-  return 0;
-}
-
-int vk_rows_flush(vk_ctx *c) {
-  if (!c->prd.active) return 0;
-  c->prd.active = false;
-  return xfft_step(c, PIPE_XFFT_PRD2, 0, 2, NULL, c->prd.out, c->prd.cols);
+  return xfft_step(c, PIPE_XFFT_PRD2, 0, n, NULL, dst, cols);
 }
 
 int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field *w, int nd,
@@ -350,8 +335,7 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   if (!slab && c->xfft) {
     DASHI_CALL(xfft_sources(c, VKF(w)->addr, ns, sops, dst, cin));
     DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-    /* deferred under the band hint only (otherwise the Nyquist zeroing below follows it) */
-    DASHI_CALL(xfft_products(c, nn, po, cout, bout && sp->fold_q2));
+    DASHI_CALL(xfft_products(c, nn, po, cout));
   } else {
     DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
     if (slab) {
