@@ -47,24 +47,25 @@
     }                                                                                              \
   } while (0)
 
-static dashi_les_config les_config(int N) {
+/* the LES at N on comm (default configuration, double-precision CPU backend) in its random
+ * initial state; g is the caller's, for the backend and the solver keep a pointer to it */
+static void cpu_les_create(MPI_Comm comm, int N, dashi_grid *g, dashi_backend **b, dashi_les **s) {
+  CHECK(dashi_grid_create(comm, N, g));
+  dashi_backend_config bc = {
+      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
+  CHECK(dashi_backend_create(g, &bc, b));
   dashi_les_config c;
   CHECK(dashi_les_config_default(N, &c));
-  return c;
+  CHECK(dashi_les_create(&c, g, *b, s));
+  CHECK(dashi_les_init_state(*s));
 }
 
 /* z0: the encoding of the LES random initial condition at N (on this rank alone) */
 static void realistic_z0(dashi_proxy_layout *l, int N, double *z0) {
   dashi_grid g;
-  CHECK(dashi_grid_create(MPI_COMM_SELF, N, &g));
-  dashi_backend_config bc = {
-      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
   dashi_backend *b;
-  CHECK(dashi_backend_create(&g, &bc, &b));
-  dashi_les_config c = les_config(N);
   dashi_les *s;
-  CHECK(dashi_les_create(&c, &g, b, &s));
-  CHECK(dashi_les_init_state(s));
+  cpu_les_create(MPI_COMM_SELF, N, &g, &b, &s);
   double *canon = malloc(sizeof(double) * 2 * (size_t)g.nky * N),
          *slab = malloc(sizeof(double) * N * N);
   CHECK(b->ops->spec_get(b, s->w, canon));
@@ -83,15 +84,9 @@ static void realistic_z0(dashi_proxy_layout *l, int N, double *z0) {
 static void les_side_cost(int N, int reps, int k) {
   MPI_Comm W = MPI_COMM_WORLD;
   dashi_grid g;
-  CHECK(dashi_grid_create(W, N, &g));
-  dashi_backend_config bc = {
-      .name = "cpu", .single = false, .fftw_flags = FFTW_ESTIMATE, .vk_device = -1};
   dashi_backend *b;
-  CHECK(dashi_backend_create(&g, &bc, &b));
-  dashi_les_config c = les_config(N);
   dashi_les *s;
-  CHECK(dashi_les_create(&c, &g, b, &s));
-  CHECK(dashi_les_init_state(s));
+  cpu_les_create(W, N, &g, &b, &s);
   dashi_proxy_config pc = {
       .N = N, .k_cut = 8, .mid_cut = 12, .topk = 128, .smooth_k = 3, .tau = 0.1};
   dashi_proxy_layout l;
