@@ -312,15 +312,29 @@ static void random_z(const dashi_proxy_layout *l, int m, uint64_t seed, double *
   }
 }
 
+/* (b), (c): the decode parameters at decode_N n, the GPU decoder of m members and the CPU decoder
+ * at them, and the run of both */
+static dashi_decode_params decoders_create(const dashi_proxy_layout *l, int n, int m,
+                                           dashi_vk_decoder **d, dashi_decoder **cd, run *r) {
+  dashi_decode_params p = {.n = n, .tau = 0.1, .plateau = 1, .iters = 32, .residual = true};
+  TU_OK(dashi_vk_decoder_create(MPI_COMM_WORLD, l, &p, m, -1, d));
+  TU_OK(dashi_decoder_create(l, &p, cd));
+  run_init(r, m, &p);
+  return p;
+}
+
+/* member j's CPU low-pass field of zj into r->wlp and its target energy E_mid + E_high */
+static void member_lowpass(run *r, dashi_decoder *cd, int hdr, int j, const double *zj) {
+  TU_OK(dashi_decode_lowpass(cd, zj, r->wlp + j * r->cells));
+  r->et[j] = zj[hdr + DASHI_HDR_EMID] + zj[hdr + DASHI_HDR_EHIGH];
+}
+
 /* (b) the CPU's low-pass field fed to the GPU carrier at decode_N n */
 static void test_random(const dashi_proxy_layout *l, int n, int m) {
-  dashi_decode_params p = {.n = n, .tau = 0.1, .plateau = 1, .iters = 32, .residual = true};
   dashi_vk_decoder *d;
   dashi_decoder *cd;
-  TU_OK(dashi_vk_decoder_create(MPI_COMM_WORLD, l, &p, m, -1, &d));
-  TU_OK(dashi_decoder_create(l, &p, &cd));
   run r;
-  run_init(&r, m, &p);
+  const dashi_decode_params p = decoders_create(l, n, m, &d, &cd, &r);
   const int D = l->D, hdr = dashi_z_hdr(l);
   double *z = malloc(sizeof(double) * (size_t)m * D);
   double *om2 = malloc(sizeof(double) * r.cells * m);
@@ -334,8 +348,7 @@ static void test_random(const dashi_proxy_layout *l, int n, int m) {
     random_z(l, m, 500 + (uint64_t)t, z);
     for (int j = 0; j < m; j++) {
       const double *zj = z + (size_t)j * D;
-      TU_OK(dashi_decode_lowpass(cd, zj, r.wlp + j * r.cells));
-      r.et[j] = zj[hdr + DASHI_HDR_EMID] + zj[hdr + DASHI_HDR_EHIGH];
+      member_lowpass(&r, cd, hdr, j, zj);
       TU_OK(dashi_decode(cd, zj, f2[j], om2 + j * r.cells, &st2[j], h2));
     }
     run_cpu(&r, &p);
@@ -361,13 +374,10 @@ static void test_random(const dashi_proxy_layout *l, int n, int m) {
 
 /* (c) the full GPU decode of z against dashi_decode */
 static void test_full(const dashi_proxy_layout *l, int n, int m) {
-  dashi_decode_params p = {.n = n, .tau = 0.1, .plateau = 1, .iters = 32, .residual = true};
   dashi_vk_decoder *d;
   dashi_decoder *cd;
-  TU_OK(dashi_vk_decoder_create(MPI_COMM_WORLD, l, &p, m, -1, &d));
-  TU_OK(dashi_decoder_create(l, &p, &cd));
   run r;
-  run_init(&r, m, &p);
+  const dashi_decode_params p = decoders_create(l, n, m, &d, &cd, &r);
   const int D = l->D, hdr = dashi_z_hdr(l);
   double *z = malloc(sizeof(double) * (size_t)m * D);
   double maxrel = 0;
@@ -377,10 +387,7 @@ static void test_full(const dashi_proxy_layout *l, int n, int m) {
     int64_t s0 = dashi_vk_decoder_submits(d);
     TU_OK(dashi_vk_decode(d, z, r.om_g, r.st_g, r.h_g, r.s_g));
     submits += dashi_vk_decoder_submits(d) - s0 != 1;
-    for (int j = 0; j < m; j++) {
-      TU_OK(dashi_decode_lowpass(cd, z + (size_t)j * D, r.wlp + j * r.cells));
-      r.et[j] = z[(size_t)j * D + hdr + DASHI_HDR_EMID] + z[(size_t)j * D + hdr + DASHI_HDR_EHIGH];
-    }
+    for (int j = 0; j < m; j++) member_lowpass(&r, cd, hdr, j, z + (size_t)j * D);
     run_cpu(&r, &p);
     for (int j = 0; j < m; j++) {
       /* NaN-keeping maxima (fmax drops NaN): a NaN anywhere fails the check */
