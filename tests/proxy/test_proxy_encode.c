@@ -244,6 +244,20 @@ static void test_field(MPI_Comm comm, int N) {
   free(canon), free(slab), free(z);
 }
 
+/* a fresh layout l of c whose anchors the first frame freezes: the n modes m, encoded; returns
+ * that frame's z (the caller frees it and l) */
+static double *encode_first(const dashi_proxy_config *c, const dashi_grid *g, pt_fft *f,
+                            const pt_mode *m, int n, double *canon, double *slab,
+                            dashi_proxy_layout *l) {
+  TU_OK(dashi_proxy_layout_init(c, l));
+  dashi_encoder *e;
+  TU_OK(dashi_encoder_create(l, g, &e));
+  double *z = malloc(sizeof(double) * (size_t)l->D);
+  encode_field(e, g, f, m, n, canon, slab, z);
+  dashi_encoder_destroy(e);
+  return z;
+}
+
 /* equal |R_hat|^2: the lower flat index ky*N + (kx mod N) wins */
 static void test_ties(MPI_Comm comm) {
   int N = 64;
@@ -258,31 +272,21 @@ static void test_ties(MPI_Comm comm) {
     dashi_proxy_config c = pt_config(N);
     c.topk = topk;
     dashi_proxy_layout l;
-    TU_OK(dashi_proxy_layout_init(&c, &l));
-    dashi_encoder *e;
-    TU_OK(dashi_encoder_create(&l, &g, &e));
-    double *z = malloc(sizeof(double) * (size_t)l.D);
-    encode_field(e, &g, &f, m, 4, canon, slab, z);
+    double *z = encode_first(&c, &g, &f, m, 4, canon, slab, &l);
     bool ok = topk == 1 ? l.anchors[0].kx == 9 && l.anchors[0].ky == 2
                         : find_mode(l.anchors, 2, 9, 2) >= 0 && find_mode(l.anchors, 2, -9, 2) >= 0;
     tu_check(ok, "ties, topk %d: anchors by lower flat index ((9,2) < (-9,2) < (2,9)): (%d,%d)%s",
              topk, l.anchors[0].kx, l.anchors[0].ky, topk == 2 ? " + one more" : "");
-    dashi_encoder_destroy(e);
     dashi_proxy_layout_free(&l);
     free(z);
   }
   /* topk >= |M|: every mid mode is an anchor and E_mid is exactly 0 */
   dashi_proxy_config c = pt_config(N);
   dashi_proxy_layout l;
-  TU_OK(dashi_proxy_layout_init(&c, &l));
-  dashi_encoder *e;
-  TU_OK(dashi_encoder_create(&l, &g, &e));
-  double *z = malloc(sizeof(double) * (size_t)l.D);
-  encode_field(e, &g, &f, mid_modes, 6, canon, slab, z);
+  double *z = encode_first(&c, &g, &f, mid_modes, 6, canon, slab, &l);
   tu_check(l.K == l.nM && z[dashi_z_hdr(&l) + DASHI_HDR_EMID] == 0.0,
            "topk 128 >= |M| = %d: all mid modes anchored, E_mid = %g", l.nM,
            z[dashi_z_hdr(&l) + 1]);
-  dashi_encoder_destroy(e);
   dashi_proxy_layout_free(&l);
   free(z), free(canon), free(slab);
   pt_fft_destroy(&f);
