@@ -57,4 +57,11 @@ static inline dashi_proxy_config pt_config(int N) {
       .N = N, .k_cut = 8, .mid_cut = 12, .topk = 128, .smooth_k = 3, .tau = 0.1};
 }
 
+/* the layout of pt_config(N) with its anchors frozen to the first K modes of the mid set M */
+static inline void pt_layout_first_anchors(int N, dashi_proxy_layout *l) {
+  dashi_proxy_config c = pt_config(N);
+  TU_OK(dashi_proxy_layout_init(&c, l));
+  TU_OK(dashi_proxy_layout_set_anchors(l, l->K, l->M));
+}
+
 #endif

@@ -148,13 +148,6 @@ static double gauss(uint64_t seed, uint64_t a, uint32_t b) {
   return g[b % 2];
 }
 
-/* the proxy layout of the tests (N = 64 truth, k_cut 8, mid_cut 12, all 122 mid modes anchors) */
-static void layout_make(dashi_proxy_layout *l) {
-  dashi_proxy_config c = pt_config(64);
-  TU_OK(dashi_proxy_layout_init(&c, l));
-  TU_OK(dashi_proxy_layout_set_anchors(l, l->nM, l->M));
-}
-
 static void put(run *r, int j, int x, int y, double v) {
   r->wlp[(size_t)j * r->cells + (size_t)x * r->n + y] = v;
 }
@@ -497,8 +490,10 @@ static void test_ensemble(const dashi_proxy_layout *l) {
 
 int main(int argc, char **argv) {
   tu_init(&argc, &argv);
+  /* the proxy layout of the tests (N = 64 truth, k_cut 8, mid_cut 12): topk 128 >= |M|, so all
+   * 122 mid modes are anchors */
   dashi_proxy_layout l;
-  layout_make(&l);
+  pt_layout_first_anchors(64, &l);
   if (argc < 2 || strcmp(argv[1], "ensemble")) { /* "ensemble": that part only (2 ranks) */
     test_hand_made(&l);
     test_random(&l, 64, 5);

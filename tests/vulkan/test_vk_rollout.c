@@ -120,12 +120,8 @@ int main(int argc, char **argv) {
   flag_check();
 
   /* the ensemble API at the default D */
-  dashi_proxy_config c = pt_config(64);
   dashi_proxy_layout l;
-  TU_OK(dashi_proxy_layout_init(&c, &l));
-  dashi_mode *anc = malloc(sizeof *anc * (size_t)l.K);
-  memcpy(anc, l.M, sizeof *anc * (size_t)l.K);
-  TU_OK(dashi_proxy_layout_set_anchors(&l, l.K, anc));
+  pt_layout_first_anchors(64, &l);
   const int D = l.D, M = 8;
   double *A = malloc(sizeof(double) * D * D), *z0 = malloc(sizeof(double) * D);
   random_fill(A, (size_t)D * D, 0.98 / sqrt((double)D), 11);
@@ -180,6 +176,6 @@ int main(int argc, char **argv) {
     if (!same) tu_note("  CPU: %s\n  GPU: %s\n", msg[0], msg[1]);
   }
   dashi_proxy_layout_free(&l);
-  free(A), free(z0), free(anc);
+  free(A), free(z0);
   return tu_finish("test_vk_rollout");
 }
