@@ -102,8 +102,8 @@ static int encode_run(MPI_Comm world, dashi_options *o, encode_job *j, char *dir
   dashi_log(world,
             "dashi encode finished: %lld frames (steps %lld..%lld), D=%d\n  last frame: support "
             "%.4f, E_mid %.4g, E_high %.4g\n  proxy file: %s\n",
-            (long long)j->nf, (long long)j->step[0], (long long)j->step[j->nf - 1], j->l.D, zl[hdr],
-            zl[hdr + 1], zl[hdr + 2], path);
+            (long long)j->nf, (long long)j->step[0], (long long)j->step[j->nf - 1], j->l.D,
+            zl[hdr + DASHI_HDR_SUPPORT], zl[hdr + DASHI_HDR_EMID], zl[hdr + DASHI_HDR_EHIGH], path);
   return 0;
 }
 

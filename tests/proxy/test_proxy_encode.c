@@ -286,7 +286,7 @@ static void test_ties(MPI_Comm comm) {
   double *z = encode_first(&c, &g, &f, mid_modes, 6, canon, slab, &l);
   tu_check(l.K == l.nM && z[dashi_z_hdr(&l) + DASHI_HDR_EMID] == 0.0,
            "topk 128 >= |M| = %d: all mid modes anchored, E_mid = %g", l.nM,
-           z[dashi_z_hdr(&l) + 1]);
+           z[dashi_z_hdr(&l) + DASHI_HDR_EMID]);
   dashi_proxy_layout_free(&l);
   free(z), free(canon), free(slab);
   pt_fft_destroy(&f);
