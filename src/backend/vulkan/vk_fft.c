@@ -586,37 +586,26 @@ static void pc_transpose(vk_pc *p, const vk_ctx *c, VkDeviceAddress src, VkDevic
   pc_u32(p, (uint32_t)t0);
 }
 
-/* through node shared memory: the pack (pipeline id) of nf fields from src into exchange buffer
- * h, one dispatch per receiver at this rank's block, its address computed here in 64 bits (a
- * shader's 32-bit index times 8 bytes must stay below 4 GiB: measured on H200s, one dispatch over
- * the whole window at N = 16384 corrupted the blocks past it); `barrier`: after the work recorded
- * before (else alongside it) */
-static int pack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int nf, uint32_t last,
-                    uint64_t h, bool barrier) {
-  uint64_t P = (uint64_t)c->g->size, blk = (uint64_t)nf * c->g->nx * c->g->nky;
+/* through node shared memory, one dispatch per peer q of exchange buffer h: the pack (pipeline
+ * id, send) of nf fields from `field` into this rank's block for receiver q, or the unpack of
+ * sender q's block for this rank into `field` (this rank's own block from the device; measured at
+ * N = 16384 on 2 H200s: the packs and unpacks move ~50 GB/s over PCIe and were 82% of the step,
+ * half of it this rank's own block). Each block's address is computed here in 64 bits (a shader's
+ * 32-bit index times 8 bytes must stay below 4 GiB: measured on H200s, one dispatch over the whole
+ * window at N = 16384 corrupted the blocks past it). `barrier`: after the work recorded before
+ * (else alongside it); `fill` (unpack): the last dispatch also zeroes the Nyquist entries
+ * (tr_inv_unpack) */
+static int shm_blocks(vk_ctx *c, vk_pipe_id id, bool send, VkDeviceAddress field, int nf,
+                      uint32_t last, uint64_t h, bool barrier, bool fill) {
+  uint64_t P = (uint64_t)c->g->size, me = (uint64_t)c->g->rank;
+  uint64_t blk = (uint64_t)nf * c->g->nx * c->g->nky;
   vk_pc p;
-  for (uint64_t d = 0; d < P; d++) {
-    pc_transpose(&p, c, src, block_addr(c, (uint64_t)c->g->rank, d, blk, h), nf, last, blk,
-                 d * blk);
-    DASHI_CALL(vk_dispatch_ex(c, id, &p, blk, barrier && !d, c->xgroups));
-  }
-  return 0;
-}
-
-/* ... and the unpack of exchange buffer h into dst, one dispatch per sender (this rank's own
- * block from the device; measured at N = 16384 on 2 H200s: the packs and unpacks move ~50 GB/s
- * over PCIe and were 82% of the step, half of it this rank's own block); with `fill` the last
- * also zeroes the Nyquist entries (tr_inv_unpack) */
-static int unpack_shm(vk_ctx *c, vk_pipe_id id, VkDeviceAddress dst, int nf, uint32_t last,
-                      uint64_t h, bool fill) {
-  uint64_t P = (uint64_t)c->g->size, blk = (uint64_t)nf * c->g->nx * c->g->nky;
-  vk_pc p;
-  for (uint64_t s = 0; s < P; s++) {
-    uint32_t f = fill && s + 1 == P ? (uint32_t)nf * (uint32_t)c->g->nx : 0;
-    pc_transpose(&p, c, block_addr(c, s, (uint64_t)c->g->rank, blk, h), dst, nf, last, blk,
-                 s * blk);
-    pc_u32(&p, f);
-    DASHI_CALL(vk_dispatch_ex(c, id, &p, blk + f, !s, c->xgroups));
+  for (uint64_t q = 0; q < P; q++) {
+    VkDeviceAddress b = send ? block_addr(c, me, q, blk, h) : block_addr(c, q, me, blk, h);
+    uint32_t f = fill && q + 1 == P ? (uint32_t)nf * (uint32_t)c->g->nx : 0;
+    pc_transpose(&p, c, send ? field : b, send ? b : field, nf, last, blk, q * blk);
+    if (!send) pc_u32(&p, f);
+    DASHI_CALL(vk_dispatch_ex(c, id, &p, blk + f, barrier && !q, c->xgroups));
   }
   return 0;
 }
@@ -637,17 +626,18 @@ static int transpose(vk_ctx *c, vk_pipe_id pk, VkDeviceAddress src, uint64_t sst
     /* the other ranks have unpacked the previous exchange out of both buffers */
     DASHI_CALL(sync_all(c));
     if (!c->xpipe) {
-      DASHI_CALL(pack_shm(c, pk, src, nf, plast, 0, true));
+      DASHI_CALL(shm_blocks(c, pk, true, src, nf, plast, 0, true, false));
       DASHI_CALL(exchange(c, nf));
-      return unpack_shm(c, up, dst, nf, ulast, 0, fill);
+      return shm_blocks(c, up, false, dst, nf, ulast, 0, true, fill);
     }
-    DASHI_CALL(pack_shm(c, pk, src, 1, plast, 0, true));
+    DASHI_CALL(shm_blocks(c, pk, true, src, 1, plast, 0, true, false));
     for (int f = 0; f < nf; f++) {
       DASHI_CALL(exchange(c, 1)); /* every rank's pack of field f done, the unpack of f-1 too */
-      DASHI_CALL(unpack_shm(c, up, dst + (uint64_t)f * dstride, 1, ulast, (uint64_t)f % 2, fill));
+      DASHI_CALL(shm_blocks(c, up, false, dst + (uint64_t)f * dstride, 1, ulast, (uint64_t)f % 2,
+                            true, fill));
       if (f + 1 < nf)
-        DASHI_CALL(pack_shm(c, pk, src + (uint64_t)(f + 1) * sstride, 1, plast,
-                            (uint64_t)(f + 1) % 2, false));
+        DASHI_CALL(shm_blocks(c, pk, true, src + (uint64_t)(f + 1) * sstride, 1, plast,
+                              (uint64_t)(f + 1) % 2, false, false));
     }
     return 0;
   }
