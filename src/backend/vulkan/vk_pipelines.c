@@ -20,8 +20,9 @@ static const struct {
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
   /* the fused products' kernels (vk_rows.c): their own specialization (vk_rows_spec), created on
-   * first use: 1 the row pass, 2 and 3 the x steps of length N1 and N2 */
+   * first use: 1 the row pass, 2..5 the four x steps */
   int own;
+  const char *label; /* in the profile, where one shader makes several pipelines (else name) */
 } shaders[PIPE_COUNT] = {
     [PIPE_SPEC_DERIVE] = {"spec_derive", false},
     [PIPE_NONLINEAR] = {"nonlinear", true},
@@ -48,10 +49,10 @@ static const struct {
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
     [PIPE_ROWS] = {"rows_pair", false, false, 1},
-    [PIPE_XFFT_SRC1] = {"xfft", false, false, 2},
-    [PIPE_XFFT_SRC2] = {"xfft", false, false, 3},
-    [PIPE_XFFT_PRD1] = {"xfft", false, false, 4},
-    [PIPE_XFFT_PRD2] = {"xfft", false, false, 5},
+    [PIPE_XFFT_SRC1] = {"xfft", false, false, 2, "xfft sources 1"},
+    [PIPE_XFFT_SRC2] = {"xfft", false, false, 3, "xfft sources 2"},
+    [PIPE_XFFT_PRD1] = {"xfft", false, false, 4, "xfft products 1"},
+    [PIPE_XFFT_PRD2] = {"xfft", false, false, 5, "xfft products 2"},
     [PIPE_COPY] = {"copy_words", false},
 };
 
@@ -194,10 +195,8 @@ void vk_pipelines_destroy(vk_ctx *c) {
 const char *vk_prof_name(int label) {
   static const char *other[] = {"VkFFT forward", "VkFFT inverse", "buffer copies",
                                 "field zero-fill"};
-  static const char *xfft[4] = {"xfft sources 1", "xfft sources 2", "xfft products 1",
-                                "xfft products 2"}; /* one shader, four specializations */
-  if (label >= PIPE_XFFT_SRC1 && label <= PIPE_XFFT_PRD2) return xfft[label - PIPE_XFFT_SRC1];
-  return label < PIPE_COUNT ? shaders[label].name : other[label - PIPE_COUNT];
+  if (label >= PIPE_COUNT) return other[label - PIPE_COUNT];
+  return shaders[label].label ? shaders[label].label : shaders[label].name;
 }
 
 uint32_t vk_groups_for(uint64_t count) {

@@ -106,6 +106,12 @@ const char *vk_rows_name(const vk_ctx *c) {
   return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
 }
 
+/* workgroups of one field's x step with layout sc (vk_rows_spec): column groups of the columns
+ * ky < cols x N/L transforms */
+static uint32_t xfft_groups(const uint32_t sc[8], uint32_t cols) {
+  return (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]);
+}
+
 /* DASHI_VK_XFFT (one rank): auto (default: the own x passes of xfft.comp where they measured
  * faster on an H200 - single precision from N = 1024, double from N = 4096 - and fit: N >= 64,
  * their shared memory and threads), own (wherever they fit), vkfft (VkFFT's strided C2C after
@@ -121,11 +127,14 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
       return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_XFFT_COLS=%s: expected 4, 8, 16, 32 or 64", cv);
     c->xfft_cols = (uint32_t)k;
   }
-  uint32_t n = (uint32_t)c->g->N, l2 = n / xfft_n1(n), cols = xfft_cols(c);
-  uint64_t shared = (2 * (uint64_t)cols * l2 + 2 * l2) * c->rsize;
-  uint64_t threads = (uint64_t)cols * l2 / 8;
-  /* workgroups of one field's step: column groups of N/2 columns x N/N1 transforms */
-  uint64_t groups = ((uint64_t)n / 2 + cols - 1) / cols * l2;
+  /* the largest step: sources 1 (length N2 >= N1: shared memory, threads) and sources 2 (N/N1
+   * transforms: workgroups over all N/2 columns) */
+  uint32_t n = (uint32_t)c->g->N, s1[8], s2[8];
+  vk_rows_spec(c, 2, s1);
+  vk_rows_spec(c, 3, s2);
+  /* xfft.comp: sre, sim (C L reals each) and twl (L complex) */
+  uint64_t shared = (2 * (uint64_t)s1[3] * s1[0] + 2 * s1[0]) * c->rsize, threads = s1[4];
+  uint64_t groups = xfft_groups(s2, n / 2);
   bool can = c->g->size == 1 && n >= 64 && shared <= limit &&
              threads <= c->props.limits.maxComputeWorkGroupSize[0] &&
              threads <= c->props.limits.maxComputeWorkGroupInvocations &&
@@ -269,9 +278,8 @@ static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const
   pc_u32(&p, gstride);
   pc_u32(&p, pstride);
   pc_u32(&p, cols);
-  /* column groups x transforms, x fields (one per workgroup, except where it derives them) */
-  uint32_t groups = (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]);
-  return vk_dispatch_grid(c, id, &p, groups, sc[6] ? 1u : (uint32_t)n);
+  /* x fields (one per workgroup, except where it derives them) */
+  return vk_dispatch_grid(c, id, &p, xfft_groups(sc, cols), sc[6] ? 1u : (uint32_t)n);
 }
 
 /* the x passes of one rank by xfft.comp (four-step, N = N1 N2): the sources' forward transforms
