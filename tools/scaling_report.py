@@ -12,7 +12,10 @@
 Per point: ms/step from dashi's summary line ("... (X ms/step, ...)"), and from -log_view the
 per-step times of the events DashiRHS, DashiFFT, DashiTranspose in the stage "LES steps" (max over
 ranks; all stages summed when that stage is absent; an event missing from a -log_view table, e.g.
-DashiTranspose on one rank, counts as zero). Repeated logs of one point: the fastest.
+DashiTranspose on one rank, counts as zero), and with -backend vulkan the GPU time per step of the
+busiest rank (gpu_ms: the "GPU total" of the GPU stage table that -log_view adds; PETSc's events
+time the host there, which records commands and waits for the GPU at read-backs). Repeated logs of
+one point: the fastest.
 
   strong (fixed N):  speed-up S = t(P0)/t(P),  efficiency = S P0/P
   weak (N^2/P ~ const):  efficiency = [N^2/(P t)] / [N0^2/(P0 t0)],  speed-up = efficiency P/P0
@@ -36,12 +39,14 @@ from dashi_tool import ToolError, write_csv
 EVENTS = ("DashiRHS", "DashiFFT", "DashiTranspose")
 STEP_STAGE = "LES steps"
 COLUMNS = ("mode", "backend", "ranks", "gpus", "N", "steps", "ms_per_step", "speedup", "efficiency",
-           "rhs_ms", "fft_ms", "transpose_ms", "transpose_share", "log")
+           "rhs_ms", "fft_ms", "transpose_ms", "transpose_share", "gpu_ms", "log")
 
 HEADER_RE = re.compile(r"^dashi (\w+): N=(\d+), (\d+) rank\(s\), backend (\w+) \((\w+)\)")
 SUMMARY_RE = re.compile(r"finished: (\d+) steps in .*?\(([0-9.eE+-]+) ms/step.*on (\d+) rank\(s\)")
 STAGE_RE = re.compile(r"^--- Event Stage (\d+): (.+?)\s*$")
 EVENT_RE = re.compile(r"^(Dashi\w+)\s+(\d+)\s+[0-9.]+\s+([0-9.]+e[+-]\d+)\s")
+# the GPU stage table's total (src/app/gpu_log.c): time (s), ratio, ms/step, 100.0
+GPU_TOTAL_RE = re.compile(r"^GPU total\s+([0-9.]+e[+-]\d+)\s+([0-9.]+)\s+([0-9.]+)\s+100\.0\s*$")
 
 
 def weak_n(n0, p0, p):
@@ -58,7 +63,8 @@ def parse_log(path):
         text = Path(path).read_text(errors="replace")
     except OSError as e:
         raise ToolError(f"{path}: cannot read ({e.strerror or e})") from None
-    out = dict(N=None, ranks=None, backend=None, precision=None, steps=None, ms_per_step=None)
+    out = dict(N=None, ranks=None, backend=None, precision=None, steps=None, ms_per_step=None,
+               gpu_ms=None)
     stages, stage = {}, None
     for line in text.splitlines():
         m = HEADER_RE.match(line)
@@ -68,6 +74,10 @@ def parse_log(path):
         m = SUMMARY_RE.search(line)
         if m:
             out.update(steps=int(m.group(1)), ms_per_step=float(m.group(2)), ranks=int(m.group(3)))
+            continue
+        m = GPU_TOTAL_RE.match(line)
+        if m:
+            out["gpu_ms"] = float(m.group(3))
             continue
         m = STAGE_RE.match(line)
         if m:
@@ -121,7 +131,7 @@ def collect(root, mode_default):
                    ranks=info["ranks"] or meta.get("ranks"), N=info["N"] or meta.get("N"),
                    steps=info["steps"] or meta.get("steps"), ms_per_step=info["ms_per_step"],
                    rhs_ms=info["rhs_ms"], fft_ms=info["fft_ms"], transpose_ms=info["transpose_ms"],
-                   log=os.path.relpath(log, root))
+                   gpu_ms=info["gpu_ms"], log=os.path.relpath(log, root))
         if row["mode"] not in ("strong", "weak"):
             raise ToolError(f"{pj}: mode '{row['mode']}' is neither strong nor weak")
         row["gpus"] = meta.get("gpus", row["ranks"] if row["backend"] == "vulkan" else 0)

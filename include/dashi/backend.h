@@ -135,6 +135,9 @@ typedef struct {
    * the option `opt` (NULL: "-backend") */
   const MPI_Comm *place;
   const char *opt;
+  /* Vulkan: a GPU timestamp after every command, for the stage times of -log_view
+   * (dashi_vulkan_stage_times; also DASHI_VK_PROFILE=1) */
+  bool timestamps;
 } dashi_backend_config;
 
 int dashi_backend_create(const dashi_grid *g, const dashi_backend_config *cfg, dashi_backend **b);

@@ -21,8 +21,14 @@ int dashi_vulkan_list_devices(char *buf, size_t n);
  * launches in one command buffer (benchmarks; one rank). */
 int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps,
                           double ms[2]);
-/* With DASHI_VK_PROFILE=1 in the environment: the GPU time per kind of command since the last
- * call, as JSON members "name": [count, ms, fraction] (empty without profiling); then resets. */
+/* With timestamps on (dashi_backend_config.timestamps or DASHI_VK_PROFILE=1 in the environment):
+ * the GPU time per kind of command since the last call, then resets. Stage i < *n is names[i]
+ * with calls[i] commands and ms[i] milliseconds (the same n and names on every rank); *n = 0
+ * where timestamps are off or the device's queue has none. */
+#define DASHI_VK_STAGES 64
+int dashi_vulkan_stage_times(dashi_backend *b, int *n, const char *names[DASHI_VK_STAGES],
+                             long long calls[DASHI_VK_STAGES], double ms[DASHI_VK_STAGES]);
+/* The same as JSON members "name": [count, ms, fraction] (empty without profiling). */
 int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n);
 /* zero-padded (band) transforms under the solver's 2/3 hint: 1 used, -1 not usable at this
  * size (multi-pass VkFFT kernels), 0 not tried yet or disabled (DASHI_VK_FFT=plain) */

@@ -30,6 +30,12 @@ typedef struct {
 int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
                         const dashi_les_hooks *hooks);
 
+/* -log_view with -backend vulkan (gpu_log.c): whether it is asked for; forget the GPU stage
+ * times so far (before the time loop); print those since then on rank 0 of comm (collective). */
+bool dashi_gpu_log_wanted(const dashi_options *o);
+int dashi_gpu_log_reset(dashi_backend *b);
+int dashi_gpu_log_view(dashi_backend *b, MPI_Comm comm, long long steps, double wall_s);
+
 /* Manifest entry of run directory dir (written by rank 0 only), built in this order:
  * begin: "id" and paths.run_dir (dir made absolute), command, solver_id, proxy_id (NULL: null),
  *   status; *paths is the "paths" object, for the caller's files;

@@ -249,7 +249,8 @@ static int setup(driver *d) {
                              .fftw_flags = !strcmp(plan, "patient")   ? FFTW_PATIENT
                                            : !strcmp(plan, "measure") ? FFTW_MEASURE
                                                                       : FFTW_ESTIMATE,
-                             .vk_device = (int)dashi_opt_i(d->o, "vk_device")};
+                             .vk_device = (int)dashi_opt_i(d->o, "vk_device"),
+                             .timestamps = dashi_gpu_log_wanted(d->o)};
   long long spsub = dashi_opt_i(d->o, "gpu_steps_per_submit");
   if (spsub < 0 || spsub > 1000000)
     return dashi_err(DASHI_ERR_USAGE, "-gpu_steps_per_submit %lld: must be 0 (automatic) or 1..1e6",
@@ -363,6 +364,7 @@ static int time_loop(driver *d) {
   dashi_progress prog;
   dashi_signals_install();
   dashi_progress_start(&prog, s->step);
+  if (dashi_gpu_log_wanted(d->o)) DASHI_CALL(dashi_gpu_log_reset(d->b));
   d->t0 = dashi_wtime();
   dashi_log(d->comm,
             "dashi %s: N=%d, %d rank(s), backend %s (%s), %s, dt=%g, steps %lld..%lld, from %s\n",
@@ -396,7 +398,8 @@ static int time_loop(driver *d) {
   return 0;
 }
 
-static void summary(driver *d) {
+/* prints the summary; returns the time loop's wall time (s) */
+static double summary(driver *d) {
   double wall = dashi_wtime() - d->t0;
   long long n = (long long)(d->les->step - d->start_step);
   char dur[32];
@@ -408,6 +411,7 @@ static void summary(driver *d) {
             d->cmd, n, dur, n ? 1e3 * wall / n : 0.0, wall > 0 ? n / wall : 0.0, d->g.size,
             d->les->time, d->last.E, d->last.Z, d->last.max_omega, d->last.cfl, d->last.nu_t_mean,
             d->truth_path, d->out, d->last_ckpt);
+  return wall;
 }
 
 int dashi_les_driver(MPI_Comm comm, dashi_options *o, const char *cmd) {
@@ -427,8 +431,10 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
     if (!rc) rc = rc2;
   }
   if (!rc) {
-    summary(&d);
-    rc = manifest(&d, "completed");
+    double wall = summary(&d);
+    if (dashi_gpu_log_wanted(o))
+      rc = dashi_gpu_log_view(d.b, comm, (long long)(d.les->step - d.start_step), wall);
+    if (!rc) rc = manifest(&d, "completed");
   }
   if (d.les) d.b->ops->field_destroy(d.b, d.good);
   dashi_les_destroy(d.les);

@@ -29,6 +29,9 @@ static const dashi_opt_def table[] = {
     {"gpu_steps_per_submit", I, "0", NULL, LES,
      "Vulkan: record k time steps into one command buffer and submit it without waiting "
      "(0: automatic, a submit every 512 commands or at the next read-back)"},
+    {"log_view_gpu", B, "true", NULL, RUNS,
+     "with -log_view and -backend vulkan: a GPU timestamp after every command and, after the "
+     "summary, the GPU time per stage of the time loop (false: neither)"},
     {"validate_steps", I, "20", NULL, DASHI_CMD_VALIDATE,
      "validate: steps of the short run on both backends"},
     {"validate_tol", R, "0", NULL, DASHI_CMD_VALIDATE,

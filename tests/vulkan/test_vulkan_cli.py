@@ -7,9 +7,11 @@
 - restart CPU -> GPU -> CPU continues within parity tolerance of an uninterrupted CPU run;
 - no Vulkan device (VK_DRIVER_FILES=/nonexistent): clear error and exit status 5, no fallback;
 - `dashi validate` passes, and fails (non-zero exit) beyond its tolerance;
-- `dashi info` lists the Vulkan devices of every rank."""
+- `dashi info` lists the Vulkan devices of every rank;
+- -log_view adds the GPU time per stage of the time loop (timestamps), changing no value."""
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -237,3 +239,73 @@ def test_own_x_passes_match_cpu(cpu_run, tmp_path):
 def test_fft_variant_unknown_is_a_usage_error(tmp_path):
     p = dashi(*CASE, "-backend", "vulkan", "-out", tmp_path / "o", env={"DASHI_VK_FFT": "fast"})
     assert p.returncode == 2 and "DASHI_VK_FFT=fast" in p.stderr, p.stderr[-2000:]
+
+
+def gpu_stage_table(stdout):
+    """The GPU stage table that -log_view prints after the summary (src/app/gpu_log.c):
+    {stage: (count, seconds, percent)}, the GPU total in seconds, the busy percentage"""
+    lines = stdout.splitlines()
+    heads = [i for i, l in enumerate(lines) if l.startswith("GPU stages of the time loop")]
+    if not heads:
+        return None
+    rows, total, busy = {}, None, None
+    for l in lines[heads[0] + 3:]:
+        f = l.split()
+        if l.startswith("GPU total"):
+            total = float(f[2])
+        elif l.startswith("the time loop took"):
+            busy = float(l.rsplit("busy", 1)[1].split("%")[0])
+            break
+        else:
+            name = l[:28].strip()
+            count, secs, pct = int(l[28:].split()[0]), float(l[28:].split()[1]), float(f[-1])
+            rows[name] = (count, secs, pct)
+    return rows, total, busy
+
+
+@pytest.mark.parametrize("np_", [1, 2])
+def test_log_view_gpu_stages(tmp_path, np_):
+    """-log_view with -backend vulkan adds the GPU time per stage of the time loop (timestamps):
+    one row-kernel call per right-hand side (RK2: 2 per step, nothing from before the loop), the
+    stages add up to the total (on one rank), and the timestamps change no value of the run"""
+    steps = 10
+    case = ["-N", 64, "-steps", steps, "-stats_every", 5, "-snapshot_every", 0, "-spectra_every", 0,
+            "-checkpoint_every", 0, "-progress_every", 0, "-backend", "vulkan"]
+    p = dashi(*case, "-log_view", "-out", tmp_path / "lv", np=np_)
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    table = gpu_stage_table(p.stdout)
+    assert table, f"no GPU stage table in\n{p.stdout[-3000:]}"
+    rows, total, busy = table
+    assert rows["rows_pair"][0] == 2 * steps, rows
+    # the set-up's commands are not in it: spec_filter runs once there (the initial field), never
+    # in this case's time loop (the 2/3 rule is the products' band)
+    assert "spec_filter" not in rows, rows
+    # each stage's time is its largest over the ranks, the total the busiest rank's: on one rank
+    # they add up, on several the stages' maxima add up to at least the total
+    secs, pct, tol = sum(r[1] for r in rows.values()), sum(r[2] for r in rows.values()), len(rows)
+    if np_ == 1:
+        assert abs(secs - total) <= 1e-3 * total + 1e-7 * tol and abs(pct - 100) <= 0.1 * tol, rows
+    else:
+        assert secs >= total * (1 - 1e-3) and pct >= 100 - 0.1 * tol, rows
+    assert 0 < busy, p.stdout[-2000:]
+    assert "Event Stage 1: LES steps" in p.stdout  # PETSc's own table follows
+    # tools/scaling_report.py reads the total per step from the same table (its gpu_ms column)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    import scaling_report
+    (tmp_path / "dashi.log").write_text(p.stdout)
+    info = scaling_report.parse_log(tmp_path / "dashi.log")
+    assert info["steps"] == steps and abs(info["gpu_ms"] - 1e3 * total / steps) <= 1e-3 * info["gpu_ms"]
+    plain, _ = final_state(run_ok(tmp_path / "plain", *case, np=np_))
+    w, _ = final_state(tmp_path / "lv")
+    assert np.array_equal(w, plain), "-log_view changed the run's values"
+
+
+def test_log_view_gpu_stages_only_where_asked(tmp_path):
+    """no GPU table without -log_view, with -log_view_gpu false, nor with the CPU backend"""
+    case = ["-N", 32, "-steps", 2, "-stats_every", 1, "-snapshot_every", 0, "-spectra_every", 0,
+            "-checkpoint_every", 0, "-progress_every", 0]
+    for i, args in enumerate((["-backend", "vulkan"], ["-backend", "cpu", "-log_view"],
+                              ["-backend", "vulkan", "-log_view", "-log_view_gpu", "false"])):
+        p = dashi(*case, *args, "-out", tmp_path / f"o{i}")
+        assert p.returncode == 0, f"exit {p.returncode}\n{p.stderr[-2000:]}"
+        assert gpu_stage_table(p.stdout) is None, f"{args}: unexpected GPU table\n{p.stdout}"

@@ -158,20 +158,38 @@ int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec
   return vk_fft_time(b, real, spec, reps, ms);
 }
 
-int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n) {
-  buf[0] = 0;
+_Static_assert(PROF_COUNT <= DASHI_VK_STAGES, "DASHI_VK_STAGES holds every profile label");
+
+int dashi_vulkan_stage_times(dashi_backend *b, int *n, const char *names[DASHI_VK_STAGES],
+                             long long calls[DASHI_VK_STAGES], double ms[DASHI_VK_STAGES]) {
+  *n = 0;
   if (strcmp(b->name, "vulkan")) return 0;
   vk_ctx *c = VKX(b);
   if (!c->prof) return 0;
   DASHI_CALL(vk_sync(c));
-  double tot = 0;
-  for (int i = 0; i < PROF_COUNT; i++) tot += c->prof_ms[i];
   for (int i = 0; i < PROF_COUNT; i++) {
-    size_t len = strlen(buf);
-    if (c->prof_n[i] && len < n)
-      snprintf(buf + len, n - len, "%s\"%s\": [%lld, %.4f, %.4f]", len ? ", " : "", vk_prof_name(i),
-               (long long)c->prof_n[i], c->prof_ms[i], tot > 0 ? c->prof_ms[i] / tot : 0.0);
+    names[i] = vk_prof_name(i);
+    calls[i] = (long long)c->prof_n[i];
+    ms[i] = c->prof_ms[i];
     c->prof_ms[i] = 0, c->prof_n[i] = 0;
+  }
+  *n = PROF_COUNT;
+  return 0;
+}
+
+int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n) {
+  const char *names[DASHI_VK_STAGES];
+  long long calls[DASHI_VK_STAGES];
+  double ms[DASHI_VK_STAGES], tot = 0;
+  int ns;
+  buf[0] = 0;
+  DASHI_CALL(dashi_vulkan_stage_times(b, &ns, names, calls, ms));
+  for (int i = 0; i < ns; i++) tot += ms[i];
+  for (int i = 0; i < ns; i++) {
+    size_t len = strlen(buf);
+    if (calls[i] && len < n)
+      snprintf(buf + len, n - len, "%s\"%s\": [%lld, %.4f, %.4f]", len ? ", " : "", names[i],
+               calls[i], ms[i], tot > 0 ? ms[i] / tot : 0.0);
   }
   return 0;
 }

@@ -397,11 +397,12 @@ static int make_frames(vk_ctx *c) {
   return 0;
 }
 
-/* DASHI_VK_PROFILE=1: GPU time per kind of command, from one timestamp after each command */
-static void profile_setup(vk_ctx *c) {
+/* DASHI_VK_PROFILE=1 or cfg->timestamps (-log_view): GPU time per kind of command, from one
+ * timestamp after each command */
+static void profile_setup(vk_ctx *c, bool want) {
   uint32_t nq = 0;
   c->prof = false;
-  if (!profile_wanted()) return;
+  if (!want && !profile_wanted()) return;
   vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, NULL);
   VkQueueFamilyProperties *qp = calloc(nq ? nq : 1, sizeof *qp);
   vkGetPhysicalDeviceQueueFamilyProperties(c->phys, &nq, qp);
@@ -424,7 +425,7 @@ static void profile_collect(vk_ctx *c, vk_frame *f) {
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg) {
   DASHI_CALL(pick_device(c, cfg));
   DASHI_CALL(make_device(c));
-  profile_setup(c);
+  profile_setup(c, cfg->timestamps);
   DASHI_CALL(make_frames(c));
   return 0;
 }
