@@ -18,6 +18,9 @@ int dashi_truth_append_diag(dashi_truth_file *tf, const dashi_les_diag *d);
 int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step, const double *Ek);
 int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step,
                                 const double *slab);
+/* the diagnostics records held in memory (they are written in blocks) to the file, flushed;
+ * collective. dashi_truth_close does it too. */
+int dashi_truth_flush(dashi_truth_file *tf);
 int dashi_truth_close(dashi_truth_file *tf);
 
 /* ---- reading vorticity from any HDF5 file (initial conditions from other codes) ---- */

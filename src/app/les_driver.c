@@ -124,6 +124,9 @@ static int manifest(driver *d, const char *status) {
 }
 
 static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t) {
+  /* the truth file's held diagnostics records first: a resume from this checkpoint keeps every
+   * record before it */
+  DASHI_CALL(dashi_truth_flush(d->tf));
   dashi_ckpt_info info = {.step = step, .time = t, .N = d->g.N};
   char *oj = dashi_options_json(d->o);
   snprintf(info.options_json, sizeof info.options_json, "%s", oj);

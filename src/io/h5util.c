@@ -124,14 +124,19 @@ int dashi_h5_set_extent0(hid_t dset, hsize_t n) {
 }
 
 int dashi_h5_append_root(hid_t dset, hid_t memtype, const void *rec, int rank_in_comm) {
+  return dashi_h5_append_root_n(dset, memtype, rec, 1, rank_in_comm);
+}
+
+int dashi_h5_append_root_n(hid_t dset, hid_t memtype, const void *rec, hsize_t nrec,
+                           int rank_in_comm) {
   hsize_t n = dashi_h5_extent0(dset);
-  DASHI_CALL(dashi_h5_set_extent0(dset, n + 1));
+  DASHI_CALL(dashi_h5_set_extent0(dset, n + nrec));
   hid_t fs = H5Dget_space(dset);
   hsize_t dims[4], start[4] = {0}, count[4];
   int rank = H5Sget_simple_extent_dims(fs, dims, NULL);
   for (int i = 0; i < rank; i++) count[i] = dims[i];
   start[0] = n;
-  count[0] = 1;
+  count[0] = nrec;
   hid_t ms;
   if (rank_in_comm == 0) {
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);

@@ -20,8 +20,9 @@ bool dashi_h5_read_attr_f64(hid_t obj, const char *name, double *v);
 /* extendible dataset of rank `rank` with trailing dims dims[1..] and unlimited dims[0] = 0 */
 hid_t dashi_h5_create_ext(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                           const hsize_t *chunk);
-/* append one record written by rank 0 alone (collective call) */
+/* append one record (n records) written by rank 0 alone (collective call) */
 int dashi_h5_append_root(hid_t dset, hid_t memtype, const void *rec, int rank_in_comm);
+int dashi_h5_append_root_n(hid_t dset, hid_t memtype, const void *rec, hsize_t n, int rank_in_comm);
 hsize_t dashi_h5_extent0(hid_t dset);
 int dashi_h5_set_extent0(hid_t dset, hsize_t n);
 
