@@ -106,6 +106,11 @@ struct dashi_backend_ops {
   int (*nonlinear_products)(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w,
                             int nd, const dashi_spec_op *ops, dashi_field *const *sd, int nn,
                             dashi_field *const *out);
+  /* optional (NULL: every result at once): between reductions_defer(b, true) and
+   * reductions_defer(b, false) the scalar reductions (spec_dot, spec_moments, real_maxabs,
+   * nonlinear_pointwise's nu_t_mean) may write their outputs only in the closing call, which
+   * takes them all with one wait for the device; the caller reads none of them before it */
+  int (*reductions_defer)(dashi_backend *b, bool on);
 };
 
 struct dashi_backend {

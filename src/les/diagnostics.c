@@ -12,21 +12,25 @@ int dashi_les_omega_slab(dashi_les *s, double *slab) {
   return ops->real_get(s->b, s->rl[0], slab);
 }
 
+/* every reduction's result is read after the last one (reductions_defer: one wait for a GPU) */
 static int diagnostics(dashi_les *s, dashi_les_diag *d) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  double m[3], umax;
+  double m[3], uv[2];
   d->time = s->time;
   d->step = s->step;
+  d->inj_Z = 0;
+  if (ops->reductions_defer) DASHI_CALL(ops->reductions_defer(s->b, true));
   DASHI_CALL(ops->spec_moments(s->b, s->w, m));
-  d->E = m[0], d->Z = m[1], d->P = m[2];
   DASHI_CALL(ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &d->max_omega));
-  DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, &umax, &d->nu_t_mean));
-  d->cfl = umax * s->cfg.dt / s->g->dx;
+  DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, uv, &d->nu_t_mean));
   DASHI_CALL(ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z));
-  d->diss_Z = -d->diss_Z;
-  d->inj_Z = 0;
   if (s->force) DASHI_CALL(ops->spec_dot(s->b, s->w, s->force, &d->inj_Z));
+  if (ops->reductions_defer) DASHI_CALL(ops->reductions_defer(s->b, false));
+  d->E = m[0], d->Z = m[1], d->P = m[2];
+  double umax = uv[0] > uv[1] || uv[0] != uv[0] ? uv[0] : uv[1];
+  d->cfl = umax * s->cfg.dt / s->g->dx;
+  d->diss_Z = -d->diss_Z;
   return 0;
 }
 

@@ -102,14 +102,12 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
   return tendency(s, &p, w, out);
 }
 
-int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double *umax,
+int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double uv_max[2],
                                    double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
   DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL));
-  double mu, mv;
-  DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &mu));
-  DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &mv));
-  *umax = mu > mv || mu != mu ? mu : mv;
+  DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &uv_max[0]));
+  DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &uv_max[1]));
   dashi_tend_params p = tend_params(s);
   p.with_adv = false;
   p.with_force = false;

@@ -623,11 +623,23 @@ static void test_rhs_terms(dashi_sgs_form form, bool sgs_on) {
   }
   dashi_les_diag dc, dg;
   TU_OK(dashi_les_diagnostics(sc, &dc));
+  TU_OK(gpu.b->ops->sync(gpu.b));
+  int64_t before = dashi_vulkan_submits(gpu.b);
   TU_OK(dashi_les_diagnostics(sg, &dg));
+  /* the record's reductions are deferred (reductions_defer): one submit and wait, not seven (on
+   * one rank; several also submit for every field of a transpose) */
+  int64_t subs = dashi_vulkan_submits(gpu.b) - before;
+  if (G.size == 1)
+    tu_check(subs == 1, "diagnostics: %lld submit(s) for the whole record (expected 1)",
+             (long long)subs);
+  cmp_num(dg.E, dc.E, "diagnostics E");
+  cmp_num(dg.Z, dc.Z, "diagnostics Z");
+  cmp_num(dg.P, dc.P, "diagnostics P");
   cmp_num(dg.max_omega, dc.max_omega, "diagnostics max|w|");
   cmp_num(dg.cfl, dc.cfl, "diagnostics CFL");
   cmp_num(dg.nu_t_mean, dc.nu_t_mean, "diagnostics <nu_t>");
   cmp_num(dg.diss_Z, dc.diss_Z, "diagnostics diss_Z");
+  cmp_num(dg.inj_Z, dc.inj_Z, "diagnostics inj_Z (Kolmogorov forcing)");
   dashi_les_destroy(sc);
   dashi_les_destroy(sg);
   free(c), free(a);

@@ -33,6 +33,7 @@
 #define VK_ROWS_SLAB_FIELDS 6
 #define VK_FLUSH_DISPATCHES 512 /* commands per submit before a flush without waiting */
 #define VK_PROF_QUERIES     (VK_FLUSH_DISPATCHES + 8)
+#define VK_RED_DEFER_MAX    12 /* deferred reductions at once (a diagnostics record: 6-7) */
 #define VK_STAGING_BYTES    ((VkDeviceSize)64 << 20)
 
 typedef enum {
@@ -154,8 +155,18 @@ typedef struct {
   VkPipelineLayout layout;
   VkPipeline pipes[PIPE_COUNT];
   /* buffers */
-  vk_buffer partials;   /* device-local reduction partials */
-  vk_buffer results;    /* host-visible reduction results */
+  vk_buffer partials; /* device-local reduction partials */
+  vk_buffer results;  /* host-visible reduction results */
+  /* reductions_defer: the reductions recorded since (their results in slots of `results` past
+   * the spectrum's N/2+1), taken in order at the closing call (vk_reduce.c) */
+  bool red_defer;
+  int red_n;
+  uint32_t red_slots;
+  struct {
+    uint32_t slot, ncomp;
+    int kind;
+    double *out;
+  } red[VK_RED_DEFER_MAX];
   vk_buffer staging;    /* host-visible get/put staging */
   vk_buffer work;       /* VkFFT scratch: 2D (one rank) or x-rows [f][i][ky] (several ranks) */
   vk_buffer temp;       /* VkFFT's temporary buffer (multi-pass transforms of large N) */
@@ -361,8 +372,15 @@ int vk_spec_ring_kick(dashi_backend *b, uint64_t seed, int64_t step, double kf, 
                       double amp, dashi_field *w);
 
 /* ---- vk_reduce.c ---- */
-/* final pass of partials into results[0..ncomp) and host read-back (submits and waits) */
-int vk_reduce_finish(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, double *out);
+/* what the host makes of a reduction's local values (collective over the ranks): a full-plane
+ * sum / N^4 (spec_dot), the same halved (spec_moments), max |f| with its NaN flag (real_maxabs),
+ * a real-space mean (nu_t) */
+enum { VK_RED_PLANE, VK_RED_MOMENTS, VK_RED_MAXABS, VK_RED_MEAN };
+/* the final pass of nparts partials (ncomp components, op 0 sum / 1 max) into a result, and the
+ * host's share of it into out: at once (one submit and wait) or, deferred, at the closing
+ * vk_reductions_defer */
+int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind, double *out);
+int vk_reductions_defer(dashi_backend *b, bool on);
 int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, double *out);
 int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]);
 int vk_spec_shells(dashi_backend *b, const dashi_field *w, double *Ek);

@@ -113,11 +113,8 @@ int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *sp, dashi_field *cons
   uint32_t groups = vk_groups_for(count);
   DASHI_CALL(vk_dispatch_groups(c, PIPE_NONLINEAR, &p, groups));
   if (!nu_t_mean) return 0;
-  double loc = 0, tot;
-  if (sgs) DASHI_CALL(vk_reduce_finish(c, groups, 1, 0, &loc));
-  DASHI_MPI(MPI_Allreduce(&loc, &tot, 1, MPI_DOUBLE, MPI_SUM, g->comm));
-  *nu_t_mean = tot / ((double)g->N * g->N);
-  return 0;
+  if (!sgs) return *nu_t_mean = 0, 0;
+  return vk_reduce(c, groups, 1, 0, VK_RED_MEAN, nu_t_mean);
 }
 
 typedef struct {

@@ -1,7 +1,10 @@
 /* Reductions: one pass writes a partial per workgroup (at most 65535 of them), a final pass in
  * one workgroup folds ANY number of partials in a fixed order into a host-visible result, then
  * one submit + wait, then MPI_Allreduce over the ranks. Sums accumulate in double where the
- * device has shaderFloat64. Normalization as in the CPU backend: full-plane sums / N^4. */
+ * device has shaderFloat64. Normalization as in the CPU backend: full-plane sums / N^4.
+ * Between reductions_defer(on) and (off) (a diagnostics record) each final pass writes its own
+ * slot and the host takes them all after one wait at the closing call: one submit per record
+ * instead of six or seven. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -13,24 +16,82 @@ static double result(const vk_ctx *c, int i) {
                   : (double)((const float *)c->results.map)[i];
 }
 
-int vk_reduce_finish(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, double *out) {
-  vk_pc p;
-  pc_init(&p, c);
-  pc_addr(&p, c->partials.addr);
-  pc_addr(&p, c->results.addr);
-  pc_u32(&p, ncomp);
-  pc_u32(&p, nparts);
-  pc_u32(&p, op);
-  DASHI_CALL(vk_dispatch_groups(c, PIPE_FINAL, &p, 1));
-  DASHI_CALL(vk_sync(c));
-  for (uint32_t i = 0; i < ncomp; i++) out[i] = result(c, (int)i);
-  return 0;
-}
-
 static int full_plane(const vk_ctx *c, int n, double *loc, double *out) {
   DASHI_MPI(MPI_Allreduce(loc, out, n, MPI_DOUBLE, MPI_SUM, c->g->comm));
   double n4 = (double)c->g->N * c->g->N * (double)c->g->N * c->g->N;
   for (int i = 0; i < n; i++) out[i] /= n4;
+  return 0;
+}
+
+/* the host's share of a reduction (kind VK_RED_*) from this rank's values r (collective) */
+static int red_post(const vk_ctx *c, int kind, uint32_t ncomp, double *r, double *out) {
+  double g[3];
+  switch (kind) {
+  case VK_RED_PLANE:
+    return full_plane(c, (int)ncomp, r, out);
+  case VK_RED_MOMENTS:
+    DASHI_CALL(full_plane(c, 3, r, out));
+    for (int i = 0; i < 3; i++) out[i] *= 0.5;
+    return 0;
+  case VK_RED_MAXABS:
+    DASHI_MPI(MPI_Allreduce(r, g, 2, MPI_DOUBLE, MPI_MAX, c->g->comm));
+    *out = g[1] > 0 ? NAN : g[0]; /* reported, never hidden */
+    return 0;
+  default:
+    DASHI_MPI(MPI_Allreduce(r, g, 1, MPI_DOUBLE, MPI_SUM, c->g->comm));
+    *out = g[0] / ((double)c->g->N * c->g->N);
+    return 0;
+  }
+}
+
+/* deferred results start past the spectrum's N/2+1 values, each at a multiple of 4 values (the
+ * 16-byte alignment of buffer references); `results` holds N/2 + 64 */
+static uint32_t defer_base(const vk_ctx *c) {
+  return ((uint32_t)c->g->N / 2 + 1 + 3) / 4 * 4;
+}
+
+int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind, double *out) {
+  uint32_t slot = 0;
+  if (c->red_defer) {
+    slot = defer_base(c) + c->red_slots;
+    if (c->red_n == VK_RED_DEFER_MAX || slot + ncomp > (uint32_t)c->g->N / 2 + 64)
+      return dashi_err(DASHI_ERR_DEVICE,
+                       "Vulkan backend: more than %d deferred reductions "
+                       "(internal: close them with reductions_defer)",
+                       c->red_n);
+  }
+  vk_pc p;
+  pc_init(&p, c);
+  pc_addr(&p, c->partials.addr);
+  pc_addr(&p, c->results.addr + (VkDeviceAddress)slot * (c->acc64 ? 8 : 4));
+  pc_u32(&p, ncomp);
+  pc_u32(&p, nparts);
+  pc_u32(&p, op);
+  DASHI_CALL(vk_dispatch_groups(c, PIPE_FINAL, &p, 1));
+  if (c->red_defer) {
+    c->red[c->red_n].slot = slot, c->red[c->red_n].ncomp = ncomp;
+    c->red[c->red_n].kind = kind, c->red[c->red_n].out = out;
+    c->red_n++;
+    c->red_slots += (ncomp + 3) / 4 * 4;
+    return 0;
+  }
+  DASHI_CALL(vk_sync(c));
+  double r[3];
+  for (uint32_t i = 0; i < ncomp; i++) r[i] = result(c, (int)i);
+  return red_post(c, kind, ncomp, r, out);
+}
+
+int vk_reductions_defer(dashi_backend *b, bool on) {
+  vk_ctx *c = VKX(b);
+  int n = c->red_n;
+  c->red_defer = on, c->red_n = 0, c->red_slots = 0;
+  if (on || !n) return 0;
+  DASHI_CALL(vk_sync(c));
+  for (int k = 0; k < n; k++) {
+    double r[3];
+    for (uint32_t i = 0; i < c->red[k].ncomp; i++) r[i] = result(c, (int)(c->red[k].slot + i));
+    DASHI_CALL(red_post(c, c->red[k].kind, c->red[k].ncomp, r, c->red[k].out));
+  }
   return 0;
 }
 
@@ -43,10 +104,8 @@ int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, do
   pc_addr(&p, VKF(y)->addr);
   pc_addr(&p, c->partials.addr);
   uint32_t groups = vk_groups_for(c->lay.count);
-  double s;
   DASHI_CALL(vk_dispatch_groups(c, PIPE_DOT, &p, groups));
-  DASHI_CALL(vk_reduce_finish(c, groups, 1, 0, &s));
-  return full_plane(c, 1, &s, out);
+  return vk_reduce(c, groups, 1, 0, VK_RED_PLANE, out);
 }
 
 int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]) {
@@ -57,12 +116,8 @@ int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]) {
   pc_addr(&p, VKF(w)->addr);
   pc_addr(&p, c->partials.addr);
   uint32_t groups = vk_groups_for(c->lay.count);
-  double s[3];
   DASHI_CALL(vk_dispatch_groups(c, PIPE_MOMENTS, &p, groups));
-  DASHI_CALL(vk_reduce_finish(c, groups, 3, 0, s));
-  DASHI_CALL(full_plane(c, 3, s, out));
-  for (int i = 0; i < 3; i++) out[i] *= 0.5;
-  return 0;
+  return vk_reduce(c, groups, 3, 0, VK_RED_MOMENTS, out);
 }
 
 int vk_spec_shells(dashi_backend *b, const dashi_field *w, double *Ek) {
@@ -91,10 +146,6 @@ int vk_real_maxabs(dashi_backend *b, const dashi_field *f, double *out) {
   pc_addr(&p, VKF(f)->addr);
   pc_addr(&p, c->partials.addr);
   uint32_t groups = vk_groups_for(count);
-  double r[2], g[2];
   DASHI_CALL(vk_dispatch_groups(c, PIPE_MAXABS, &p, groups));
-  DASHI_CALL(vk_reduce_finish(c, groups, 2, 1, r));
-  DASHI_MPI(MPI_Allreduce(r, g, 2, MPI_DOUBLE, MPI_MAX, c->g->comm));
-  *out = g[1] > 0 ? NAN : g[0]; /* reported, never hidden */
-  return 0;
+  return vk_reduce(c, groups, 2, 1, VK_RED_MAXABS, out);
 }
