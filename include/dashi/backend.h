@@ -60,6 +60,8 @@ typedef struct {
 
 typedef struct dashi_backend dashi_backend;
 
+typedef enum { DASHI_DEFER_BEGIN, DASHI_DEFER_END, DASHI_DEFER_DISCARD } dashi_defer;
+
 struct dashi_backend_ops {
   void (*destroy)(dashi_backend *b);
   int (*field_create)(dashi_backend *b, dashi_field_kind kind, dashi_field **f);
@@ -106,11 +108,12 @@ struct dashi_backend_ops {
   int (*nonlinear_products)(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w,
                             int nd, const dashi_spec_op *ops, dashi_field *const *sd, int nn,
                             dashi_field *const *out);
-  /* optional (NULL: every result at once): between reductions_defer(b, true) and
-   * reductions_defer(b, false) the scalar reductions (spec_dot, spec_moments, real_maxabs,
+  /* optional (NULL: every result at once): between reductions_defer(b, DASHI_DEFER_BEGIN) and
+   * (b, DASHI_DEFER_END) the scalar reductions (spec_dot, spec_moments, real_maxabs,
    * nonlinear_pointwise's nu_t_mean) may write their outputs only in the closing call, which
-   * takes them all with one wait for the device; the caller reads none of them before it */
-  int (*reductions_defer)(dashi_backend *b, bool on);
+   * takes them all with one wait for the device (collective); the caller reads none of them
+   * before it. DASHI_DEFER_DISCARD, after an error in between, drops them (local, no wait). */
+  int (*reductions_defer)(dashi_backend *b, dashi_defer mode);
 };
 
 struct dashi_backend {

@@ -12,21 +12,32 @@ int dashi_les_omega_slab(dashi_les *s, double *slab) {
   return ops->real_get(s->b, s->rl[0], slab);
 }
 
-/* every reduction's result is read after the last one (reductions_defer: one wait for a GPU) */
-static int diagnostics(dashi_les *s, dashi_les_diag *d) {
+/* the record's reductions; their results are read after the last one */
+static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double uv[2]) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  double m[3], uv[2];
-  d->time = s->time;
-  d->step = s->step;
-  d->inj_Z = 0;
-  if (ops->reductions_defer) DASHI_CALL(ops->reductions_defer(s->b, true));
   DASHI_CALL(ops->spec_moments(s->b, s->w, m));
   DASHI_CALL(ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &d->max_omega));
   DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, uv, &d->nu_t_mean));
   DASHI_CALL(ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z));
   if (s->force) DASHI_CALL(ops->spec_dot(s->b, s->w, s->force, &d->inj_Z));
-  if (ops->reductions_defer) DASHI_CALL(ops->reductions_defer(s->b, false));
+  return 0;
+}
+
+/* deferred where the backend can (reductions_defer: one wait for a GPU per record) */
+static int diagnostics(dashi_les *s, dashi_les_diag *d) {
+  int (*defer)(dashi_backend *, dashi_defer) = s->b->ops->reductions_defer;
+  double m[3], uv[2];
+  d->time = s->time;
+  d->step = s->step;
+  d->inj_Z = 0;
+  if (defer) DASHI_CALL(defer(s->b, DASHI_DEFER_BEGIN));
+  int rc = reductions(s, d, m, uv);
+  if (defer && rc)
+    defer(s->b, DASHI_DEFER_DISCARD); /* nothing reads them: the error ends the record */
+  else if (defer)
+    rc = defer(s->b, DASHI_DEFER_END);
+  DASHI_CALL(rc);
   d->E = m[0], d->Z = m[1], d->P = m[2];
   double umax = uv[0] > uv[1] || uv[0] != uv[0] ? uv[0] : uv[1];
   d->cfl = umax * s->cfg.dt / s->g->dx;

@@ -640,6 +640,17 @@ static void test_rhs_terms(dashi_sgs_form form, bool sgs_on) {
   cmp_num(dg.nu_t_mean, dc.nu_t_mean, "diagnostics <nu_t>");
   cmp_num(dg.diss_Z, dc.diss_Z, "diagnostics diss_Z");
   cmp_num(dg.inj_Z, dc.inj_Z, "diagnostics inj_Z (Kolmogorov forcing)");
+  /* a discarded deferral (after an error) leaves its outputs alone and the next reduction is
+   * taken at once */
+  const struct dashi_backend_ops *go = gpu.b->ops;
+  double x = -1, y = -1;
+  TU_OK(go->reductions_defer(gpu.b, DASHI_DEFER_BEGIN));
+  TU_OK(go->spec_dot(gpu.b, sg->w, sg->w, &x));
+  TU_OK(go->reductions_defer(gpu.b, DASHI_DEFER_DISCARD));
+  TU_OK(go->spec_dot(gpu.b, sg->w, sg->w, &y));
+  tu_check(x == -1 && fabs(y - 2 * dg.Z) <= tol * 2 * dg.Z,
+           "reductions_defer discard: output untouched (%g), then <w w> at once %.15g (2Z %.15g)",
+           x, y, 2 * dg.Z);
   dashi_les_destroy(sc);
   dashi_les_destroy(sg);
   free(c), free(a);

@@ -2,7 +2,7 @@
  * one workgroup folds ANY number of partials in a fixed order into a host-visible result, then
  * one submit + wait, then MPI_Allreduce over the ranks. Sums accumulate in double where the
  * device has shaderFloat64. Normalization as in the CPU backend: full-plane sums / N^4.
- * Between reductions_defer(on) and (off) (a diagnostics record) each final pass writes its own
+ * Between reductions_defer BEGIN and END (a diagnostics record) each final pass writes its own
  * slot and the host takes them all after one wait at the closing call: one submit per record
  * instead of six or seven. */
 #include <math.h>
@@ -81,11 +81,11 @@ int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind,
   return red_post(c, kind, ncomp, r, out);
 }
 
-int vk_reductions_defer(dashi_backend *b, bool on) {
+int vk_reductions_defer(dashi_backend *b, dashi_defer mode) {
   vk_ctx *c = VKX(b);
   int n = c->red_n;
-  c->red_defer = on, c->red_n = 0, c->red_slots = 0;
-  if (on || !n) return 0;
+  c->red_defer = mode == DASHI_DEFER_BEGIN, c->red_n = 0, c->red_slots = 0;
+  if (mode != DASHI_DEFER_END || !n) return 0;
   DASHI_CALL(vk_sync(c));
   for (int k = 0; k < n; k++) {
     double r[3];
