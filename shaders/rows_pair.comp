@@ -19,7 +19,8 @@
 // registers. With SPLIT the shared row holds N reals and each exchange moves the real parts, then
 // the imaginary parts (twice the barriers, half the shared memory: fp32 N = 8192 and fp64
 // N = 4096 on 48 KiB). Twiddles exp(-2 pi i e/N) come from a host table computed in double, as the
-// product of two small tables in shared memory, tw[64 h] tw[l].
+// product of two small tables in shared memory, tw[64 h] tw[l] (with TWSQ, in double, only a stage's
+// w1: w2 and w4 are its square and fourth power).
 #include "types.glsl"
 #include "fft_math.glsl"
 
@@ -31,6 +32,8 @@ layout(constant_id = 4) const uint HI = 1;   // max(N/64, 1)
 layout(constant_id = 5) const uint NIM = 64; // N, or 1 with SPLIT
 layout(constant_id = 6) const uint SPLIT = 0;
 layout(constant_id = 7) const uint LINSLOT = 1; // slots as base + r step (see slots)
+// 1: w2 = w1^2 and w4 = w2^2 instead of two more table products per stage (vk_rows_spec: double)
+layout(constant_id = 8) const uint TWSQ = 0;
 
 const uint T = N / 8u;
 
@@ -123,7 +126,15 @@ void fft(inout CPLX v[8], bool inv) {
     uint k = t & (ns - 1u);
     if (ns > 1u) { // input r times W_(8 ns)^(r k) = W_N^(r e)
       uint e = k * (T / ns);
-      CPLX w1 = wn(e, inv), w2 = wn(2u * e, inv), w4 = wn(4u * e, inv), w3 = cmul(w1, w2);
+      CPLX w1 = wn(e, inv), w2, w4;
+      if (TWSQ != 0u) {
+        w2 = cmul(w1, w1);
+        w4 = cmul(w2, w2);
+      } else {
+        w2 = wn(2u * e, inv);
+        w4 = wn(4u * e, inv);
+      }
+      CPLX w3 = cmul(w1, w2);
       v[1] = cmul(v[1], w1);
       v[2] = cmul(v[2], w2);
       v[3] = cmul(v[3], w3);

@@ -357,7 +357,8 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen);
 const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
 /* the specialization constants of the row pass (own 1) or of the x steps (own 2..5: the
  * pipelines PIPE_XFFT_SRC1 .. PIPE_XFFT_PRD2 in order) */
-void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]);
+#define VK_SPEC_N 9 /* specialization constants per pipeline (ids 0..8) */
+void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[VK_SPEC_N]);
 int vk_products(dashi_backend *b, const dashi_sgs_params *p, const dashi_field *w, int nd,
                 const dashi_spec_op *ops, dashi_field *const *sd, int nn, dashi_field *const *out);
 int vk_nonlinear(dashi_backend *b, const dashi_sgs_params *p, dashi_field *const *in,

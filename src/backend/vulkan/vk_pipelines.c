@@ -120,15 +120,14 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
  * products' kernels (rows_pair.comp, xfft.comp) take their own (vk_rows_spec) instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
-  uint32_t sc[8] = {
-      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N,
-      0};
+  uint32_t sc[VK_SPEC_N] = {
+      l->N, l->nrows, l->nky, l->ky0, l->kyfast, l->count, (uint32_t)c->g->nx * (uint32_t)c->g->N};
   if (shaders[i].own) vk_rows_spec(c, shaders[i].own, sc);
-  VkSpecializationMapEntry me[8];
-  for (uint32_t k = 0; k < 8; k++)
+  VkSpecializationMapEntry me[VK_SPEC_N];
+  for (uint32_t k = 0; k < VK_SPEC_N; k++)
     me[k] = (VkSpecializationMapEntry){.constantID = k, .offset = 4 * k, .size = 4};
   VkSpecializationInfo si = {
-      .mapEntryCount = 8, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
+      .mapEntryCount = VK_SPEC_N, .pMapEntries = me, .dataSize = sizeof sc, .pData = sc};
   char name[64];
   const char *v = c->f64 ? "f64" : (shaders[i].reduction && !c->acc64) ? "f32a" : "f32";
   if (shaders[i].lazy && !c->f64)

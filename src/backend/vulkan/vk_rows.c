@@ -52,34 +52,40 @@ static uint32_t xfft_cols(const vk_ctx *c) {
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
  * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
- * exchange slots with split exchanges and in double, where they measured faster) and the shared
+ * exchange slots with split exchanges and in double, where they measured faster; TWSQ: a stage's
+ * twiddles w2, w4 as squares of w1 in double - one H200, fp64 N = 4096: 4.155 against 4.227
+ * ms/step, errors still ~1e-15; in single the squares were 1.2-2% faster but the fp32 right-hand
+ * side's error rose 10-15% (sgs term at N = 512: 1.38e-6 against 1.20e-6), so the table products
+ * stay there) and the shared
  * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex). own 2..5:
  * xfft.comp's for the steps (vk_pipe_id order) sources 1 (length N2, DERIVE, TWIDDLE), sources 2
  * (N1), products 1 (N1, TWIDDLE), products 2 (N2): length, radix-8 stages, last radix, columns
  * per workgroup, threads, N, DERIVE, TWIDDLE */
-void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[8]) {
+void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[VK_SPEC_N]) {
   uint32_t n = c->lay.N, len = n;
   if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
   uint32_t lg = log2_up(len);
   if (own > 1) {
-    uint32_t xs[8] = {len, lg / 3,   1u << (lg % 3),      xfft_cols(c), xfft_cols(c) * len / 8,
-                      n,   own == 2, own == 2 || own == 4};
+    uint32_t xs[VK_SPEC_N] = {
+        len, lg / 3,   1u << (lg % 3),      xfft_cols(c), xfft_cols(c) * len / 8,
+        n,   own == 2, own == 2 || own == 4};
     memcpy(sc, xs, sizeof xs);
     return;
   }
-  uint32_t rs[8] = {n,
-                    lg / 3,
-                    1u << (lg % 3),
-                    n / 8,
-                    n / 64 ? n / 64 : 1,
-                    c->rows_split ? 1 : n,
-                    c->rows_split,
-                    c->rows_split || c->f64};
+  uint32_t rs[VK_SPEC_N] = {n,
+                            lg / 3,
+                            1u << (lg % 3),
+                            n / 8,
+                            n / 64 ? n / 64 : 1,
+                            c->rows_split ? 1 : n,
+                            c->rows_split,
+                            c->rows_split || c->f64,
+                            c->f64};
   memcpy(sc, rs, sizeof rs);
 }
 
 static uint64_t rows_shared(const vk_ctx *c) {
-  uint32_t sc[8];
+  uint32_t sc[VK_SPEC_N];
   vk_rows_spec(c, 1, sc);
   uint64_t n = sc[0], hi = sc[4], nim = sc[5], nre = n + 1 - nim;
   /* single: a real row of N and one of NIM values; double: a complex row of NIM and a real one
@@ -108,7 +114,7 @@ const char *vk_rows_name(const vk_ctx *c) {
 
 /* workgroups of one field's x step with layout sc (vk_rows_spec): column groups of the columns
  * ky < cols x N/L transforms */
-static uint32_t xfft_groups(const uint32_t sc[8], uint32_t cols) {
+static uint32_t xfft_groups(const uint32_t sc[VK_SPEC_N], uint32_t cols) {
   return (cols + sc[3] - 1) / sc[3] * (sc[5] / sc[0]);
 }
 
@@ -129,7 +135,7 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   }
   /* the largest step: sources 1 (length N2 >= N1: shared memory, threads) and sources 2 (N/N1
    * transforms: workgroups over all N/2 columns) */
-  uint32_t n = (uint32_t)c->g->N, s1[8], s2[8];
+  uint32_t n = (uint32_t)c->g->N, s1[VK_SPEC_N], s2[VK_SPEC_N];
   vk_rows_spec(c, 2, s1);
   vk_rows_spec(c, 3, s2);
   /* xfft.comp: sre, sim (C L reals each) and twl (L complex) */
@@ -263,7 +269,7 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
  * the rows g + N1 p (gstride 1, pstride N1), sources 2 and products 1 the rows N1 g + p. */
 static int xfft_step(vk_ctx *c, vk_pipe_id id, VkDeviceAddress src, int n, const uint32_t *ops,
                      const VkDeviceAddress *dst, uint32_t cols) {
-  uint32_t sc[8], code = 0, n1 = xfft_n1((uint32_t)c->g->N);
+  uint32_t sc[VK_SPEC_N], code = 0, n1 = xfft_n1((uint32_t)c->g->N);
   bool strided = id == PIPE_XFFT_SRC1 || id == PIPE_XFFT_PRD2;
   uint32_t gstride = strided ? 1 : n1, pstride = strided ? n1 : 1;
   vk_rows_spec(c, 2 + (int)(id - PIPE_XFFT_SRC1), sc);
