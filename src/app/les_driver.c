@@ -36,6 +36,7 @@ typedef struct {
   double *canon, *slab, *Ek;
   int64_t steps, start_step;
   bool resumed, continues;
+  bool gpu_log; /* -log_view with -backend vulkan: GPU stage times (gpu_log.c) */
   char start_from[2048];
   dashi_les_diag last;
   double t0;
@@ -246,6 +247,7 @@ static int setup(driver *d) {
   }
   dashi_les_config cfg;
   DASHI_CALL(dashi_les_config_from_options(d->o, &cfg));
+  d->gpu_log = dashi_gpu_log_wanted(d->o);
   const char *plan = dashi_opt_s(d->o, "fftw_plan");
   dashi_backend_config bc = {.name = dashi_opt_s(d->o, "backend"),
                              .single = !strcmp(dashi_opt_s(d->o, "precision"), "single"),
@@ -253,7 +255,7 @@ static int setup(driver *d) {
                                            : !strcmp(plan, "measure") ? FFTW_MEASURE
                                                                       : FFTW_ESTIMATE,
                              .vk_device = (int)dashi_opt_i(d->o, "vk_device"),
-                             .timestamps = dashi_gpu_log_wanted(d->o)};
+                             .timestamps = d->gpu_log};
   long long spsub = dashi_opt_i(d->o, "gpu_steps_per_submit");
   if (spsub < 0 || spsub > 1000000)
     return dashi_err(DASHI_ERR_USAGE, "-gpu_steps_per_submit %lld: must be 0 (automatic) or 1..1e6",
@@ -367,7 +369,7 @@ static int time_loop(driver *d) {
   dashi_progress prog;
   dashi_signals_install();
   dashi_progress_start(&prog, s->step);
-  if (dashi_gpu_log_wanted(d->o)) DASHI_CALL(dashi_gpu_log_reset(d->b));
+  if (d->gpu_log) DASHI_CALL(dashi_gpu_log_reset(d->b));
   d->t0 = dashi_wtime();
   dashi_log(d->comm,
             "dashi %s: N=%d, %d rank(s), backend %s (%s), %s, dt=%g, steps %lld..%lld, from %s\n",
@@ -435,7 +437,7 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
   }
   if (!rc) {
     double wall = summary(&d);
-    if (dashi_gpu_log_wanted(o))
+    if (d.gpu_log)
       rc = dashi_gpu_log_view(d.b, comm, (long long)(d.les->step - d.start_step), wall);
     if (!rc) rc = manifest(&d, "completed");
   }

@@ -228,15 +228,22 @@ static int flush(dashi_truth_file *t) {
   return dashi_err_agree(t->g->comm, rc);
 }
 
-/* the held diagnostics records, then a flush (collective) */
-static int write_diag(dashi_truth_file *t) {
-  int n = t->npend;
+/* the held diagnostics records appended (collective); *n: how many */
+static int append_held(dashi_truth_file *t, int *n) {
+  *n = t->npend;
   t->npend = 0;
   t->last_write = MPI_Wtime();
-  for (int k = 0; k < NDIAG && n; k++)
+  for (int k = 0; k < NDIAG && *n; k++)
     DASHI_CALL(dashi_h5_append_root_n(t->diag[k], diag_type(k),
                                       k == 1 ? (void *)t->pend_step : (void *)t->pend[k],
-                                      (hsize_t)n, t->g->rank));
+                                      (hsize_t)*n, t->g->rank));
+  return 0;
+}
+
+/* the held diagnostics records, then a flush (collective) */
+static int write_diag(dashi_truth_file *t) {
+  int n;
+  DASHI_CALL(append_held(t, &n));
   return n ? flush(t) : 0;
 }
 
@@ -259,7 +266,8 @@ static int append_spectrum(dashi_truth_file *t, double time, int64_t step, const
 
 static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
   const dashi_grid *g = t->g;
-  DASHI_CALL(write_diag(t));
+  int held;
+  DASHI_CALL(append_held(t, &held)); /* flushed with the snapshot below */
   hsize_t n = dashi_h5_extent0(t->omega);
   DASHI_CALL(dashi_h5_set_extent0(t->omega, n + 1));
   hid_t fs = H5Dget_space(t->omega);

@@ -74,13 +74,13 @@ static void set_state(ctx *c, fn2 w) {
   sample(&c->t.g, w, c->slab);
   TU_OK(dashi_les_set_state_slab(c->t.s, c->slab));
 }
-/* max |real image of spectral field f - want| relative to max(1, max |want|) */
 /* the real image of spectral field f on this rank's rows, in c->slab */
 static const double *real_of(ctx *c, dashi_field *f) {
   TU_OK(c->t.b->ops->fft_inverse(c->t.b, 1, &f, &c->real));
   TU_OK(c->t.b->ops->real_get(c->t.b, c->real, c->slab));
   return c->slab;
 }
+/* max |real image of spectral field f - want| relative to max(1, max |want|) */
 static double err_of(ctx *c, dashi_field *f, fn2 want) {
   const dashi_grid *g = &c->t.g;
   size_t n = (size_t)g->nx * N;

@@ -537,7 +537,6 @@ static void test_ring(void) {
   free(c), free(a);
 }
 
-/* dashi_les_rhs_term and dashi_les_rhs on both backends from one state */
 /* nonlinear_products with fold_q2 (backend.h) under the 2/3 output band, read back right after
  * the op: out[0] = adv + i ky q2 and out[1] = q1 of the same op without the fold, at the modes the
  * 2/3 filter keeps (dashi_les_rhs checks the fold only through the whole right-hand side) */
@@ -587,6 +586,7 @@ static void test_products_fold(void) {
   for (int i = 0; i < 5; i++) free(c[i]);
 }
 
+/* dashi_les_rhs_term and dashi_les_rhs on both backends from one state */
 static void test_rhs_terms(dashi_sgs_form form, bool sgs_on) {
   dashi_les_config cfg = tu_default_config(N);
   cfg.sgs_form = form;
