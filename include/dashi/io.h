@@ -16,11 +16,25 @@ int dashi_truth_create(const char *path, const dashi_grid *g, bool single, const
 int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dashi_truth_file **tf);
 int dashi_truth_append_diag(dashi_truth_file *tf, const dashi_les_diag *d);
 int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step, const double *Ek);
+/* Collective. With async on, the snapshot is written by a background thread and `slab` is its
+ * until dashi_truth_wait (or any other call below) returns; its failure is returned by that call,
+ * naming the snapshot's step. */
 int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step,
                                 const double *slab);
+void dashi_truth_set_async(dashi_truth_file *tf, bool on);
+int dashi_truth_wait(dashi_truth_file *tf);
+/* snapshots written in the background so far, the writer's seconds and the waits for it */
+void dashi_truth_async_stats(const dashi_truth_file *tf, int *n, double *write_s, double *wait_s);
 /* the diagnostics records held in memory (they are written in blocks) to the file, flushed;
  * collective. dashi_truth_close does it too. */
 int dashi_truth_flush(dashi_truth_file *tf);
+/* a file was abandoned after its writes failed (truth file): HDF5 would crash closing it at
+ * MPI_Finalize, so main() ends with MPI_Abort after its error message */
+bool dashi_h5_abandoned(void);
+/* a write failed (agreed on all ranks): the file is not written again; close abandons it */
+bool dashi_truth_broken(const dashi_truth_file *tf);
+/* broken, or a snapshot was refused because it would not fit (the file itself is intact) */
+bool dashi_truth_failed(const dashi_truth_file *tf);
 int dashi_truth_close(dashi_truth_file *tf);
 
 /* ---- reading vorticity from any HDF5 file (initial conditions from other codes) ---- */

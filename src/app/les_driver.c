@@ -126,8 +126,8 @@ static int manifest(driver *d, const char *status) {
 
 static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t) {
   /* the truth file's held diagnostics records first: a resume from this checkpoint keeps every
-   * record before it */
-  DASHI_CALL(dashi_truth_flush(d->tf));
+   * record before it (not after a failed write of that file: the state is saved all the same) */
+  if (!dashi_truth_broken(d->tf)) DASHI_CALL(dashi_truth_flush(d->tf));
   dashi_ckpt_info info = {.step = step, .time = t, .N = d->g.N};
   char *oj = dashi_options_json(d->o);
   snprintf(info.options_json, sizeof info.options_json, "%s", oj);
@@ -218,6 +218,27 @@ static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
   return 0;
 }
 
+/* -async_snapshots needs MPI_THREAD_MULTIPLE (main.c asks for it): without it, a default is
+ * declined with a line saying so, an explicit request is an error */
+static int choose_async_snapshots(driver *d) {
+  int level;
+  MPI_Query_thread(&level);
+  bool want = dashi_opt_b(d->o, "async_snapshots"), can = level >= MPI_THREAD_MULTIPLE;
+  if (want && !can && dashi_opt_set(d->o, "async_snapshots"))
+    return dashi_err(DASHI_ERR_USAGE,
+                     "-async_snapshots true needs MPI_THREAD_MULTIPLE, and this MPI library "
+                     "provides thread level %d: use an MPI built with thread support, or "
+                     "-async_snapshots false",
+                     level);
+  if (want && !can)
+    dashi_log(d->comm,
+              "dashi: snapshots are written synchronously: this MPI provides thread level %d, "
+              "a background writer needs MPI_THREAD_MULTIPLE\n",
+              level);
+  dashi_truth_set_async(d->tf, want && can);
+  return 0;
+}
+
 static int setup(driver *d) {
   DASHI_CALL(prepare_out(d));
   /* the grid size must be known before reading a checkpoint: peek at N */
@@ -297,6 +318,7 @@ static int setup(driver *d) {
   free(ss);
   free(is);
   DASHI_CALL(rc);
+  DASHI_CALL(choose_async_snapshots(d));
   d->start_step = d->les->step;
   if (d->start_step > d->steps)
     return dashi_err(DASHI_ERR_USAGE, "checkpoint is at step %lld, beyond -steps %lld",
@@ -352,15 +374,41 @@ static int record(driver *d) {
     DASHI_CALL(dashi_les_spectrum(s, d->Ek));
     DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
   }
+  /* the checkpoint before the snapshot: it waits for the truth file's writer, which may then write
+   * this snapshot while the steps go on */
+  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
+    DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time));
   if (every(st, dashi_opt_i(d->o, "snapshot_every")) ||
       (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
+    DASHI_CALL(dashi_truth_wait(d->tf)); /* the slab is the writer's until then */
     DASHI_CALL(dashi_les_omega_slab(s, d->slab));
     DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab));
   }
-  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
-    DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time));
   PetscLogStagePop();
   return 0;
+}
+
+/* a write of the truth file failed (now, or in the background since the last wait): the state is
+ * checkpointed (another file), then the error with the way on */
+static int truth_write_stop(driver *d) {
+  char why[3072];
+  snprintf(why, sizeof why, "%s", dashi_err_msg());
+  int rc = write_checkpoint_of(d, d->les->w, d->les->step, d->les->time);
+  manifest(d, "failed: truth file write");
+  if (rc)
+    return dashi_err(DASHI_ERR_IO, "%s; writing the checkpoint of step %lld also failed: %s", why,
+                     (long long)d->les->step, dashi_err_msg());
+  if (!dashi_truth_broken(d->tf))
+    return dashi_err(DASHI_ERR_IO,
+                     "%s. The state of step %lld is in %s, the truth file holds every record "
+                     "before. Remedy: free space (or lift the limit), then continue this run with "
+                     "-resume auto -out %s",
+                     why, (long long)d->les->step, d->last_ckpt, d->out);
+  return dashi_err(DASHI_ERR_IO,
+                   "%s. The state of step %lld is in %s; the truth file is left unfinished (it "
+                   "may not open). Remedy: free space (or lift the limit), then go on in a new run "
+                   "directory with -restart %s -out <new dir>",
+                   why, (long long)d->les->step, d->last_ckpt, d->last_ckpt);
 }
 
 static int time_loop(driver *d) {
@@ -377,7 +425,9 @@ static int time_loop(driver *d) {
             dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps,
             d->start_from);
   for (;;) {
-    DASHI_CALL(record(d));
+    int rc = record(d);
+    if (rc && dashi_truth_failed(d->tf)) return truth_write_stop(d);
+    DASHI_CALL(rc);
     if (d->hooks && d->hooks->at_step) DASHI_CALL(d->hooks->at_step(d->hooks->ctx, s));
     if (s->step >= d->steps) break;
     int sig;
@@ -390,7 +440,7 @@ static int time_loop(driver *d) {
                        sig, d->last_ckpt, (long long)s->step, d->out, DASHI_EXIT_SIGNAL);
     }
     PetscLogStagePush(dashi_stage_steps);
-    int rc = dashi_les_step(s);
+    rc = dashi_les_step(s);
     PetscLogStagePop();
     DASHI_CALL(rc);
     if (pe > 0 && s->step % pe == 0) {
@@ -431,12 +481,26 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
   dashi_signals_install();
   int rc = dashi_err_agree(comm, setup(&d));
   if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
+  int n_async = 0;
+  double write_s = 0, wait_s = 0;
   if (d.tf) {
-    int rc2 = dashi_truth_close(d.tf);
-    if (!rc) rc = rc2;
+    char first[4096]; /* an error that ended the loop is the one reported */
+    snprintf(first, sizeof first, "%s", dashi_err_msg());
+    int rc2 = dashi_truth_wait(d.tf);
+    dashi_truth_async_stats(d.tf, &n_async, &write_s, &wait_s);
+    int rc3 = dashi_truth_close(d.tf);
+    if (rc)
+      dashi_err(rc, "%s", first);
+    else
+      rc = rc2 ? rc2 : rc3;
   }
   if (!rc) {
     double wall = summary(&d);
+    if (n_async)
+      dashi_log(comm,
+                "  snapshots:   %d written in the background (writer %.3f s; the loop waited "
+                "%.3f s for it)\n",
+                n_async, write_s, wait_s);
     if (d.gpu_log)
       rc = dashi_gpu_log_view(d.b, comm, (long long)(d.les->step - d.start_step), wall);
     if (!rc) rc = manifest(&d, "completed");

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "dashi/error.h"
+#include "dashi/io.h"
 #include "dashi/log.h"
 
 static const char usage[] =
@@ -44,6 +45,9 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc - 1; i++) argv[i] = argv[i + 1];
     argc--;
   }
+  /* the truth file's snapshots are written by a second thread that calls MPI-IO (through HDF5)
+   * while the time loop communicates (les_driver.c, -async_snapshots) */
+  PETSC_MPI_THREAD_REQUIRED = MPI_THREAD_MULTIPLE;
   if (PetscInitialize(&argc, &argv, NULL, usage)) return DASHI_ERR_MPI;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* dashi reports HDF5 failures itself, with context */
   dashi_log_register();
@@ -84,6 +88,11 @@ int main(int argc, char **argv) {
     if (!rank)
       fprintf(stderr, "dashi: %s: %s\n", rc == DASHI_EXIT_SIGNAL ? "stopped" : "error",
               dashi_err_msg());
+  }
+  if (dashi_h5_abandoned()) { /* finalizing HDF5 would crash on the file left open */
+    fflush(stdout);
+    fflush(stderr);
+    MPI_Abort(world, rc ? rc : DASHI_ERR_IO);
   }
   PetscFinalize();
   return rc;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static char err_msg[4096];
+/* per thread: a background writer (truth_file.c) reports its failure in its own buffer, which the
+ * thread that joins it hands on */
+static _Thread_local char err_msg[4096];
 
 int dashi_err(int code, const char *fmt, ...) {
   va_list ap;

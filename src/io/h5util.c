@@ -1,5 +1,6 @@
 #include "h5util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "dashi/error.h"
@@ -111,6 +112,30 @@ hsize_t dashi_h5_extent0(hid_t dset) {
   H5Sget_simple_extent_dims(sp, dims, NULL);
   H5Sclose(sp);
   return dims[0];
+}
+
+static herr_t innermost(unsigned n, const H5E_error2_t *e, void *buf) {
+  if (n == 0) { /* walked upward: the first entry is where the failure began */
+    char minor[128] = "";
+    H5Eget_msg(e->min_num, NULL, minor, sizeof minor);
+    snprintf(buf, 256, "%s: %s", minor, e->desc ? e->desc : "");
+  }
+  return 0;
+}
+
+static bool abandoned;
+void dashi_h5_abandon(void) {
+  abandoned = true;
+}
+bool dashi_h5_abandoned(void) {
+  return abandoned;
+}
+
+const char *dashi_h5_error_detail(char *buf, size_t len) {
+  char tmp[256] = "";
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, tmp);
+  snprintf(buf, len, "%s", tmp);
+  return buf;
 }
 
 int dashi_h5_set_extent0(hid_t dset, hsize_t n) {

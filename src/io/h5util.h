@@ -24,6 +24,11 @@ hid_t dashi_h5_create_ext(hid_t loc, const char *name, hid_t type, int rank, con
 int dashi_h5_append_root(hid_t dset, hid_t memtype, const void *rec, int rank_in_comm);
 int dashi_h5_append_root_n(hid_t dset, hid_t memtype, const void *rec, hsize_t n, int rank_in_comm);
 hsize_t dashi_h5_extent0(hid_t dset);
+/* a file was left open after its writes failed: HDF5 cannot be finalized (it would crash closing
+ * it), so main() aborts instead of finalizing (dashi_h5_abandoned) */
+void dashi_h5_abandon(void);
+/* the innermost entry of HDF5's error stack of this thread ("" when empty), for messages */
+const char *dashi_h5_error_detail(char *buf, size_t len);
 int dashi_h5_set_extent0(hid_t dset, hsize_t n);
 
 #endif

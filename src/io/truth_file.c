@@ -4,12 +4,21 @@
  * wall time have passed since the last write, and always before a snapshot, when the driver asks
  * (dashi_truth_flush: before every checkpoint) and at close (every way a run ends that reaches
  * it): ten collective appends and a flush per record cost ~0.3-1 ms, several GPU steps at small N
- * (docs/file-formats.md). */
+ * (docs/file-formats.md).
+ * With dashi_truth_set_async a snapshot is written by a second thread (the driver's slab is the
+ * writer's until dashi_truth_wait), while the time loop goes on: its H5Dwrite, H5Fflush (an
+ * MPI_File_sync) and XDMF rewrite take longer than a hundred GPU steps at N = 4096. HDF5 is not
+ * built thread-safe: every other function here waits for the writer before it calls HDF5, and the
+ * driver writes no other HDF5 file meanwhile (its checkpoints flush this file first). */
 #include <cJSON.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "dashi/error.h"
 #include "dashi/io.h"
@@ -30,7 +39,43 @@ struct dashi_truth_file {
   double pend[NDIAG][DIAG_ROWS], last_write;
   int64_t pend_step[DIAG_ROWS];
   int npend;
+  /* the background snapshot writer (async): the job's inputs, its result and the totals */
+  bool async, busy;
+  pthread_t writer;
+  const double *job_slab;
+  double job_time, job_secs;
+  int64_t job_step;
+  int job_rc;
+  char job_msg[1024];
+  int n_async;
+  double write_s, wait_s;
+  /* a write failed (on some rank): HDF5 is not called on this file again, not even to close it
+   * (closing a file whose writes fail crashes the library at MPI_Finalize: dashi_h5_abandon) */
+  bool broken;
+  bool full; /* a snapshot was refused before any write: it would not fit (room_for) */
 };
+
+static int wait_writer(dashi_truth_file *t);
+
+/* a write of the truth file failed on this rank: the message names it, the file, HDF5's cause and
+ * the usual remedies */
+static int write_failed(dashi_truth_file *t, const char *what, int rc) {
+  if (!rc) return 0;
+  char first[1024], h5[256];
+  snprintf(first, sizeof first, "%s", dashi_err_msg());
+  dashi_h5_error_detail(h5, sizeof h5);
+  return dashi_err(DASHI_ERR_IO,
+                   "writing %s to the truth file %s failed: %s; HDF5: %s (a full file system, or "
+                   "a limit on file size: ulimit -f)",
+                   what, t->path, first, h5);
+}
+
+/* collective: a failure on any rank is every rank's, and the file is not written again */
+static int agreed(dashi_truth_file *t, int rc) {
+  rc = dashi_err_agree(t->g->comm, rc);
+  if (rc) t->broken = true;
+  return rc;
+}
 
 static hid_t diag_type(int k) {
   return k == 1 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
@@ -220,31 +265,37 @@ int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step,
   return write_xdmf(t);
 }
 
-/* collective; the result agrees on all ranks */
-static int flush(dashi_truth_file *t) {
-  int rc = H5Fflush(t->file, H5F_SCOPE_LOCAL) < 0
-               ? dashi_err(DASHI_ERR_IO, "cannot flush truth file %s", t->path)
-               : 0;
-  return dashi_err_agree(t->g->comm, rc);
+/* H5Fflush (with MPI-IO an MPI_File_sync: the data reach the disk); no agreement */
+static int flush_local(dashi_truth_file *t) {
+  return H5Fflush(t->file, H5F_SCOPE_LOCAL) < 0
+             ? write_failed(t, "the flush (H5Fflush)", dashi_err(DASHI_ERR_IO, "H5Fflush"))
+             : 0;
 }
 
-/* the held diagnostics records appended (collective); *n: how many */
+/* the held diagnostics records appended (collective, agreed); *n: how many */
 static int append_held(dashi_truth_file *t, int *n) {
   *n = t->npend;
   t->npend = 0;
   t->last_write = MPI_Wtime();
-  for (int k = 0; k < NDIAG && *n; k++)
-    DASHI_CALL(dashi_h5_append_root_n(t->diag[k], diag_type(k),
-                                      k == 1 ? (void *)t->pend_step : (void *)t->pend[k],
-                                      (hsize_t)*n, t->g->rank));
-  return 0;
+  int rc = 0;
+  for (int k = 0; k < NDIAG && *n && !rc; k++)
+    rc = dashi_h5_append_root_n(t->diag[k], diag_type(k),
+                                k == 1 ? (void *)t->pend_step : (void *)t->pend[k], (hsize_t)*n,
+                                t->g->rank);
+  if (rc) {
+    char what[64];
+    snprintf(what, sizeof what, "%d diagnostics record(s)", *n);
+    rc = write_failed(t, what, rc);
+  }
+  return agreed(t, rc);
 }
 
 /* the held diagnostics records, then a flush (collective) */
 static int write_diag(dashi_truth_file *t) {
   int n;
+  DASHI_CALL(wait_writer(t));
   DASHI_CALL(append_held(t, &n));
-  return n ? flush(t) : 0;
+  return n ? agreed(t, flush_local(t)) : 0;
 }
 
 static int append_diag(dashi_truth_file *t, const dashi_les_diag *d) {
@@ -259,15 +310,17 @@ static int append_diag(dashi_truth_file *t, const dashi_les_diag *d) {
 }
 
 static int append_spectrum(dashi_truth_file *t, double time, int64_t step, const double *Ek) {
-  DASHI_CALL(dashi_h5_append_root(t->spectra, H5T_NATIVE_DOUBLE, Ek, t->g->rank));
-  DASHI_CALL(dashi_h5_append_root(t->spectra_time, H5T_NATIVE_DOUBLE, &time, t->g->rank));
-  return dashi_h5_append_root(t->spectra_step, H5T_NATIVE_INT64, &step, t->g->rank);
+  DASHI_CALL(wait_writer(t));
+  int rc = dashi_h5_append_root(t->spectra, H5T_NATIVE_DOUBLE, Ek, t->g->rank);
+  if (!rc) rc = dashi_h5_append_root(t->spectra_time, H5T_NATIVE_DOUBLE, &time, t->g->rank);
+  if (!rc) rc = dashi_h5_append_root(t->spectra_step, H5T_NATIVE_INT64, &step, t->g->rank);
+  char what[64];
+  snprintf(what, sizeof what, "the spectrum of step %lld", (long long)step);
+  return agreed(t, write_failed(t, what, rc));
 }
 
-static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+static int write_snapshot_h5(dashi_truth_file *t, double time, int64_t step, const double *slab) {
   const dashi_grid *g = t->g;
-  int held;
-  DASHI_CALL(append_held(t, &held)); /* flushed with the snapshot below */
   hsize_t n = dashi_h5_extent0(t->omega);
   DASHI_CALL(dashi_h5_set_extent0(t->omega, n + 1));
   hid_t fs = H5Dget_space(t->omega);
@@ -282,21 +335,108 @@ static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const
   if (e < 0) return dashi_err(DASHI_ERR_IO, "writing a snapshot to %s failed", t->path);
   DASHI_CALL(dashi_h5_append_root(t->snap_time, H5T_NATIVE_DOUBLE, &time, g->rank));
   DASHI_CALL(dashi_h5_append_root(t->snap_step, H5T_NATIVE_INT64, &step, g->rank));
-  DASHI_CALL(flush(t));
-  return dashi_err_agree(g->comm, write_xdmf(t));
+  if (H5Fflush(t->file, H5F_SCOPE_LOCAL) < 0)
+    return dashi_err(DASHI_ERR_IO, "cannot flush truth file %s", t->path);
+  return write_xdmf(t);
+}
+
+/* the snapshot's collective writes and the flush; no agreement between ranks (the caller's) */
+static int write_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+  char what[64];
+  snprintf(what, sizeof what, "the snapshot of step %lld", (long long)step);
+  return write_failed(t, what, write_snapshot_h5(t, time, step, slab));
+}
+
+static void *snapshot_writer(void *arg) {
+  dashi_truth_file *t = arg;
+  double t0 = MPI_Wtime();
+  t->job_rc = write_snapshot(t, t->job_time, t->job_step, t->job_slab);
+  if (t->job_rc) snprintf(t->job_msg, sizeof t->job_msg, "%s", dashi_err_msg()); /* its own */
+  t->job_secs = MPI_Wtime() - t0;
+  return NULL;
+}
+
+void dashi_truth_set_async(dashi_truth_file *t, bool on) {
+  t->async = on;
+}
+
+/* collective: the background snapshot (if one is being written) finished; its error, agreed */
+static int wait_writer(dashi_truth_file *t) {
+  if (!t->busy) return 0; /* the same on every rank: they start writers at the same snapshots */
+  double w0 = MPI_Wtime();
+  pthread_join(t->writer, NULL);
+  t->busy = false;
+  t->wait_s += MPI_Wtime() - w0;
+  t->write_s += t->job_secs;
+  int rc = t->job_rc ? dashi_err(t->job_rc, "%s [written in the background]", t->job_msg) : 0;
+  return agreed(t, rc);
+}
+
+/* Collective: room for a snapshot of `bytes` (and 1 MiB of HDF5 metadata) in the truth file, on
+ * its file system and under the file size limit; checked on rank 0 before any write, so that a
+ * full disk ends the run cleanly on every rank (a write failing on some ranks alone can leave
+ * the others waiting inside HDF5's collectives) */
+static int room_for(dashi_truth_file *t, double bytes, int64_t step) {
+  int rc = 0;
+  double need = bytes + (1 << 20), mb = 1.0 / (1 << 20);
+  struct statvfs fs;
+  struct stat st;
+  struct rlimit rl;
+  if (t->g->rank == 0 && !statvfs(t->path, &fs) && (double)fs.f_bavail * fs.f_frsize < need)
+    rc = dashi_err(DASHI_ERR_IO,
+                   "the snapshot of step %lld (%.1f MiB) does not fit on the file system of the "
+                   "truth file %s (%.1f MiB free)",
+                   (long long)step, bytes * mb, t->path, (double)fs.f_bavail * fs.f_frsize * mb);
+  else if (t->g->rank == 0 && !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+           (stat(t->path, &st) ? 0.0 : (double)st.st_size) + need > (double)rl.rlim_cur)
+    rc = dashi_err(DASHI_ERR_IO,
+                   "the snapshot of step %lld (%.1f MiB) would take the truth file %s past the "
+                   "limit on file size (ulimit -f: %.1f MiB)",
+                   (long long)step, bytes * mb, t->path, (double)rl.rlim_cur * mb);
+  rc = dashi_err_agree(t->g->comm, rc);
+  if (rc) t->full = true;
+  return rc;
+}
+
+static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+  int held;
+  DASHI_CALL(wait_writer(t));
+  DASHI_CALL(room_for(t, (double)t->g->N * t->g->N * (t->single ? 4 : 8), step));
+  DASHI_CALL(append_held(t, &held)); /* flushed with the snapshot */
+  if (!t->async) return agreed(t, write_snapshot(t, time, step, slab));
+  t->job_slab = slab, t->job_time = time, t->job_step = step, t->job_rc = 0;
+  int rc = pthread_create(&t->writer, NULL, snapshot_writer, t)
+               ? dashi_err(DASHI_ERR_IO,
+                           "cannot start the thread that writes the snapshot of step %lld: rerun "
+                           "with -async_snapshots false",
+                           (long long)step)
+               : 0;
+  t->busy = !rc;
+  rc = dashi_err_agree(t->g->comm, rc);
+  if (rc && t->busy) { /* another rank could not start its writer: this one's write ends first */
+    pthread_join(t->writer, NULL);
+    t->busy = false;
+  }
+  t->n_async += !rc;
+  return rc;
 }
 
 /* the appends below are timed as the -log_view event DashiIO */
+/* a file whose write failed is not touched again */
+static int unusable(const dashi_truth_file *t) {
+  return dashi_err(DASHI_ERR_IO, "the truth file %s is not written after a failed write", t->path);
+}
+
 int dashi_truth_append_diag(dashi_truth_file *t, const dashi_les_diag *d) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = append_diag(t, d);
+  int rc = t->broken ? unusable(t) : append_diag(t, d);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
 
 int dashi_truth_append_spectrum(dashi_truth_file *t, double time, int64_t step, const double *Ek) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = append_spectrum(t, time, step, Ek);
+  int rc = t->broken ? unusable(t) : append_spectrum(t, time, step, Ek);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
@@ -304,21 +444,47 @@ int dashi_truth_append_spectrum(dashi_truth_file *t, double time, int64_t step, 
 int dashi_truth_append_snapshot(dashi_truth_file *t, double time, int64_t step,
                                 const double *slab) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = append_snapshot(t, time, step, slab);
+  int rc = t->broken ? unusable(t) : append_snapshot(t, time, step, slab);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
 
 int dashi_truth_flush(dashi_truth_file *t) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = t ? write_diag(t) : 0;
+  int rc = !t ? 0 : t->broken ? unusable(t) : write_diag(t);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
 
+int dashi_truth_wait(dashi_truth_file *t) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  int rc = t ? wait_writer(t) : 0;
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
+  return rc;
+}
+
+void dashi_truth_async_stats(const dashi_truth_file *t, int *n, double *write_s, double *wait_s) {
+  *n = t->n_async, *write_s = t->write_s, *wait_s = t->wait_s;
+}
+
+bool dashi_truth_broken(const dashi_truth_file *t) {
+  return t && t->broken;
+}
+
+bool dashi_truth_failed(const dashi_truth_file *t) {
+  return t && (t->broken || t->full);
+}
+
 int dashi_truth_close(dashi_truth_file *t) {
   if (!t) return 0;
-  int rc = dashi_truth_flush(t); /* the held records first: nothing computed is lost */
+  /* the snapshot being written and the held records first: nothing computed is lost */
+  int rc = dashi_truth_flush(t);
+  if (t->broken) {
+    dashi_h5_abandon();
+    free(t);
+    return rc ? rc
+              : dashi_err(DASHI_ERR_IO, "the truth file was left unfinished after a failed write");
+  }
   hid_t ds[] = {t->spectra, t->spectra_time, t->spectra_step, t->omega, t->snap_time, t->snap_step};
   for (int k = 0; k < NDIAG; k++) H5Dclose(t->diag[k]);
   for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++) H5Dclose(ds[k]);
