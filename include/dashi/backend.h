@@ -97,6 +97,9 @@ struct dashi_backend_ops {
   int (*spec_put)(dashi_backend *b, dashi_field *f, const double *canon);
   int (*real_get)(dashi_backend *b, const dashi_field *f, double *slab);
   int (*real_put)(dashi_backend *b, dashi_field *f, const double *slab);
+  /* optional (NULL: real_get): real [nx][N] in the backend's own precision (float when single),
+   * no conversion on the host (the truth file's snapshots: HDF5 stores them in that precision) */
+  int (*real_get_native)(dashi_backend *b, const dashi_field *f, void *slab);
   /* wait for queued device work (no-op on CPU) */
   int (*sync)(dashi_backend *b);
   /* optional (NULL: nothing to do): the solver finished a time step (-gpu_steps_per_submit) */

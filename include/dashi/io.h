@@ -16,15 +16,21 @@ int dashi_truth_create(const char *path, const dashi_grid *g, bool single, const
 int dashi_truth_reopen(const char *path, const dashi_grid *g, int64_t step, dashi_truth_file **tf);
 int dashi_truth_append_diag(dashi_truth_file *tf, const dashi_les_diag *d);
 int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step, const double *Ek);
-/* Collective. With async on, the snapshot is written by a background thread and `slab` is its
- * until dashi_truth_wait (or any other call below) returns; its failure is returned by that call,
- * naming the snapshot's step. */
-int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step,
-                                const double *slab);
+/* Collective. slab [nx][N]: doubles, or floats with `single` (a single-precision backend's own
+ * values: dashi_les_omega_slab_native). With async on, the snapshot is written by a background
+ * thread and `slab` is its until dashi_truth_wait (or any other call below) returns; its failure
+ * is returned by that call, naming the snapshot's step. */
+int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step, const void *slab,
+                                bool single);
 void dashi_truth_set_async(dashi_truth_file *tf, bool on);
 int dashi_truth_wait(dashi_truth_file *tf);
-/* snapshots written in the background so far, the writer's seconds and the waits for it */
-void dashi_truth_async_stats(const dashi_truth_file *tf, int *n, double *write_s, double *wait_s);
+/* Collective: fn(arg) in the truth file's background writer (after the job before it), or here
+ * and now when async is off; HDF5 calls of another file that the time loop must not wait for (a
+ * checkpoint). Its failure is returned by the next wait, naming `what` when it cannot start. */
+int dashi_truth_background(dashi_truth_file *tf, int (*fn)(void *), void *arg, const char *what);
+/* snapshots and other jobs written in the background so far, the writer's seconds and the waits */
+void dashi_truth_async_stats(const dashi_truth_file *tf, int *n, int *n_other, double *write_s,
+                             double *wait_s);
 /* the diagnostics records held in memory (they are written in blocks) to the file, flushed;
  * collective. dashi_truth_close does it too. */
 int dashi_truth_flush(dashi_truth_file *tf);
@@ -55,6 +61,11 @@ typedef struct {
  * keep the newest `keep` checkpoints. */
 int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,
                            const double *canon, int keep, char *path_out, size_t path_len);
+/* the same without PETSc's event timing, for the background writer's thread (g->comm: a
+ * communicator that thread has to itself) */
+int dashi_checkpoint_write_untimed(const char *dir, const dashi_grid *g,
+                                   const dashi_ckpt_info *info, const double *canon, int keep,
+                                   char *path_out, size_t path_len);
 /* Read and verify (checksum, completeness, N) into canon. */
 int dashi_checkpoint_read(const char *path, const dashi_grid *g, dashi_ckpt_info *info,
                           double *canon);

@@ -89,6 +89,8 @@ int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d);
 int dashi_les_spectrum(dashi_les *s, double *Ek);
 /* vorticity of the state in real space, canonical slab [nx][N] */
 int dashi_les_omega_slab(dashi_les *s, double *slab);
+/* the same in the backend's precision where it offers it: *single says whether slab got floats */
+int dashi_les_omega_slab_native(dashi_les *s, void *slab, bool *single);
 /* number of forward+inverse transforms per right-hand side evaluation */
 int dashi_les_ffts_per_rhs(const dashi_les *s);
 int dashi_les_rhs_per_step(const dashi_les *s);

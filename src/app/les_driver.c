@@ -20,6 +20,17 @@
 #include "dashi/log.h"
 #include "dashi/signals.h"
 
+/* a checkpoint written by the truth file's background writer (-async_output) */
+typedef struct {
+  char dir[1100];
+  dashi_grid g; /* the run's, with a communicator of the writer's own */
+  dashi_ckpt_info info;
+  const double *canon;
+  int keep;
+  char *path_out;
+  size_t path_len;
+} ckpt_job;
+
 typedef struct {
   MPI_Comm comm;
   dashi_options *o;
@@ -40,6 +51,8 @@ typedef struct {
   char start_from[2048];
   dashi_les_diag last;
   double t0;
+  MPI_Comm bg_comm; /* the background writer's (checkpoints), MPI_COMM_NULL without one */
+  ckpt_job ck;
 } driver;
 
 /* Options the user did not give explicitly are taken from the checkpoint, so that a restart
@@ -124,18 +137,39 @@ static int manifest(driver *d, const char *status) {
   return dashi_entry_write(d->out, e);
 }
 
-static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t) {
-  /* the truth file's held diagnostics records first: a resume from this checkpoint keeps every
-   * record before it (not after a failed write of that file: the state is saved all the same) */
+static int ckpt_job_run(void *arg) {
+  ckpt_job *j = arg;
+  return dashi_checkpoint_write_untimed(j->dir, &j->g, &j->info, j->canon, j->keep, j->path_out,
+                                        j->path_len);
+}
+
+/* background: written by the truth file's writer while the loop goes on (periodic checkpoints
+ * with -async_output); d->canon and d->last_ckpt are the writer's until its next wait */
+static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t, bool background) {
+  /* the truth file's held diagnostics records first (this waits for the writer): a resume from
+   * this checkpoint keeps every record before it (not after a failed write of that file: the
+   * state is saved all the same) */
   if (!dashi_truth_broken(d->tf)) DASHI_CALL(dashi_truth_flush(d->tf));
-  dashi_ckpt_info info = {.step = step, .time = t, .N = d->g.N};
+  ckpt_job *j = &d->ck;
+  j->info = (dashi_ckpt_info){.step = step, .time = t, .N = d->g.N};
   char *oj = dashi_options_json(d->o);
-  snprintf(info.options_json, sizeof info.options_json, "%s", oj);
+  snprintf(j->info.options_json, sizeof j->info.options_json, "%s", oj);
   free(oj);
   DASHI_CALL(d->b->ops->spec_get(d->b, f, d->canon));
-  return dashi_checkpoint_write(d->ckpt_dir, &d->g, &info, d->canon,
-                                (int)dashi_opt_i(d->o, "keep_checkpoints"), d->last_ckpt,
-                                sizeof d->last_ckpt);
+  snprintf(j->dir, sizeof j->dir, "%s", d->ckpt_dir);
+  j->g = d->g;
+  j->canon = d->canon;
+  j->keep = (int)dashi_opt_i(d->o, "keep_checkpoints");
+  j->path_out = d->last_ckpt;
+  j->path_len = sizeof d->last_ckpt;
+  if (background && d->bg_comm != MPI_COMM_NULL) {
+    char what[64];
+    snprintf(what, sizeof what, "the checkpoint of step %lld", (long long)step);
+    j->g.comm = d->bg_comm;
+    return dashi_truth_background(d->tf, ckpt_job_run, j, what);
+  }
+  return dashi_checkpoint_write(j->dir, &j->g, &j->info, j->canon, j->keep, j->path_out,
+                                j->path_len);
 }
 
 /* -resume auto, or -restart from a checkpoint in this run directory's checkpoints/ folder: the
@@ -218,17 +252,17 @@ static int load_restart(driver *d, bool *have_state, dashi_ckpt_info *info) {
   return 0;
 }
 
-/* -async_snapshots needs MPI_THREAD_MULTIPLE (main.c asks for it): without it, a default is
+/* -async_output needs MPI_THREAD_MULTIPLE (main.c asks for it): without it, a default is
  * declined with a line saying so, an explicit request is an error */
-static int choose_async_snapshots(driver *d) {
+static int choose_async_output(driver *d) {
   int level;
   MPI_Query_thread(&level);
-  bool want = dashi_opt_b(d->o, "async_snapshots"), can = level >= MPI_THREAD_MULTIPLE;
-  if (want && !can && dashi_opt_set(d->o, "async_snapshots"))
+  bool want = dashi_opt_b(d->o, "async_output"), can = level >= MPI_THREAD_MULTIPLE;
+  if (want && !can && dashi_opt_set(d->o, "async_output"))
     return dashi_err(DASHI_ERR_USAGE,
-                     "-async_snapshots true needs MPI_THREAD_MULTIPLE, and this MPI library "
+                     "-async_output true needs MPI_THREAD_MULTIPLE, and this MPI library "
                      "provides thread level %d: use an MPI built with thread support, or "
-                     "-async_snapshots false",
+                     "-async_output false",
                      level);
   if (want && !can)
     dashi_log(d->comm,
@@ -236,6 +270,7 @@ static int choose_async_snapshots(driver *d) {
               "a background writer needs MPI_THREAD_MULTIPLE\n",
               level);
   dashi_truth_set_async(d->tf, want && can);
+  if (want && can) DASHI_MPI(MPI_Comm_dup(d->g.comm, &d->bg_comm));
   return 0;
 }
 
@@ -318,7 +353,7 @@ static int setup(driver *d) {
   free(ss);
   free(is);
   DASHI_CALL(rc);
-  DASHI_CALL(choose_async_snapshots(d));
+  DASHI_CALL(choose_async_output(d));
   d->start_step = d->les->step;
   if (d->start_step > d->steps)
     return dashi_err(DASHI_ERR_USAGE, "checkpoint is at step %lld, beyond -steps %lld",
@@ -330,7 +365,7 @@ static int setup(driver *d) {
 static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
   int rc =
       write_checkpoint_of(d, finite ? d->les->w : d->good, finite ? d->les->step : d->good_step,
-                          finite ? d->les->time : d->good_time);
+                          finite ? d->les->time : d->good_time, false);
   char why[512];
   if (!finite)
     snprintf(why, sizeof why, "non-finite values at step %lld (t=%g; E=%g Z=%g max|w|=%g)",
@@ -374,16 +409,17 @@ static int record(driver *d) {
     DASHI_CALL(dashi_les_spectrum(s, d->Ek));
     DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
   }
-  /* the checkpoint before the snapshot: it waits for the truth file's writer, which may then write
-   * this snapshot while the steps go on */
-  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
-    DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time));
   if (every(st, dashi_opt_i(d->o, "snapshot_every")) ||
       (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
+    bool single;
     DASHI_CALL(dashi_truth_wait(d->tf)); /* the slab is the writer's until then */
-    DASHI_CALL(dashi_les_omega_slab(s, d->slab));
-    DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab));
+    DASHI_CALL(dashi_les_omega_slab_native(s, d->slab, &single));
+    DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab, single));
   }
+  /* periodic checkpoints in the background (after the snapshot's write, which it waits for); the
+   * final one before the run ends */
+  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
+    DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time, !final));
   PetscLogStagePop();
   return 0;
 }
@@ -393,7 +429,7 @@ static int record(driver *d) {
 static int truth_write_stop(driver *d) {
   char why[3072];
   snprintf(why, sizeof why, "%s", dashi_err_msg());
-  int rc = write_checkpoint_of(d, d->les->w, d->les->step, d->les->time);
+  int rc = write_checkpoint_of(d, d->les->w, d->les->step, d->les->time, false);
   manifest(d, "failed: truth file write");
   if (rc)
     return dashi_err(DASHI_ERR_IO, "%s; writing the checkpoint of step %lld also failed: %s", why,
@@ -432,7 +468,7 @@ static int time_loop(driver *d) {
     if (s->step >= d->steps) break;
     int sig;
     if (dashi_signal_pending(d->comm, &sig)) {
-      DASHI_CALL(write_checkpoint_of(d, s->w, s->step, s->time));
+      DASHI_CALL(write_checkpoint_of(d, s->w, s->step, s->time, false));
       manifest(d, "interrupted: resumable");
       return dashi_err(DASHI_EXIT_SIGNAL,
                        "signal %d received: checkpoint %s written at step %lld; continue with "
@@ -475,19 +511,19 @@ int dashi_les_driver(MPI_Comm comm, dashi_options *o, const char *cmd) {
 
 int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
                         const dashi_les_hooks *hooks) {
-  driver d = {.comm = comm, .o = o, .cmd = cmd, .hooks = hooks};
+  driver d = {.comm = comm, .o = o, .cmd = cmd, .hooks = hooks, .bg_comm = MPI_COMM_NULL};
   /* before setup (planning, reading a checkpoint can take long): a stop signal that arrives then
    * is acted on at the first step boundary instead of killing the rank (default action) */
   dashi_signals_install();
   int rc = dashi_err_agree(comm, setup(&d));
   if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
-  int n_async = 0;
+  int n_async = 0, n_other = 0;
   double write_s = 0, wait_s = 0;
   if (d.tf) {
     char first[4096]; /* an error that ended the loop is the one reported */
     snprintf(first, sizeof first, "%s", dashi_err_msg());
     int rc2 = dashi_truth_wait(d.tf);
-    dashi_truth_async_stats(d.tf, &n_async, &write_s, &wait_s);
+    dashi_truth_async_stats(d.tf, &n_async, &n_other, &write_s, &wait_s);
     int rc3 = dashi_truth_close(d.tf);
     if (rc)
       dashi_err(rc, "%s", first);
@@ -496,11 +532,11 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
   }
   if (!rc) {
     double wall = summary(&d);
-    if (n_async)
+    if (n_async + n_other)
       dashi_log(comm,
-                "  snapshots:   %d written in the background (writer %.3f s; the loop waited "
-                "%.3f s for it)\n",
-                n_async, write_s, wait_s);
+                "  background:  %d snapshot(s) and %d checkpoint(s) written while the loop went "
+                "on (writer %.3f s; the loop waited %.3f s for it)\n",
+                n_async, n_other, write_s, wait_s);
     if (d.gpu_log)
       rc = dashi_gpu_log_view(d.b, comm, (long long)(d.les->step - d.start_step), wall);
     if (!rc) rc = manifest(&d, "completed");
@@ -508,6 +544,7 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
   if (d.les) d.b->ops->field_destroy(d.b, d.good);
   dashi_les_destroy(d.les);
   dashi_backend_destroy(d.b);
+  if (d.bg_comm != MPI_COMM_NULL) MPI_Comm_free(&d.bg_comm);
   free(d.canon);
   free(d.slab);
   free(d.Ek);

@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     argc--;
   }
   /* the truth file's snapshots are written by a second thread that calls MPI-IO (through HDF5)
-   * while the time loop communicates (les_driver.c, -async_snapshots) */
+   * while the time loop communicates (les_driver.c, -async_output) */
   PETSC_MPI_THREAD_REQUIRED = MPI_THREAD_MULTIPLE;
   if (PetscInitialize(&argc, &argv, NULL, usage)) return DASHI_ERR_MPI;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* dashi reports HDF5 failures itself, with context */

@@ -67,8 +67,9 @@ static const dashi_opt_def table[] = {
     {"spectra_every", I, "100", NULL, RUNS, "steps between energy spectra (0 = never)"},
     {"snapshot_every", I, "100", NULL, RUNS, "steps between vorticity snapshots (0 = never)"},
     {"checkpoint_every", I, "500", NULL, RUNS, "steps between checkpoints (0 = only at the end)"},
-    {"async_snapshots", B, "true", NULL, RUNS,
-     "write snapshots in a background thread while the time loop goes on (false: it waits)"},
+    {"async_output", B, "true", NULL, RUNS,
+     "write snapshots and periodic checkpoints in a background thread while the time loop goes on "
+     "(false: it waits for each)"},
     {"keep_checkpoints", I, "3", NULL, RUNS, "number of newest checkpoints kept"},
     {"progress_every", I, "100", NULL, LES | PFILES, "steps between progress lines (0 = none)"},
     {"restart", S, "", NULL, RUNS, "continue from this checkpoint file"},

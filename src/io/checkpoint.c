@@ -19,15 +19,31 @@ static uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
+enum { CHAINS = 8 };
+/* FNV-1a of `rows` (<= CHAINS) rows of len bytes at stride len, side by side: one multiply chain
+ * per row, so that the CPU overlaps them (one chain is bound by the multiply's latency: ~0.2 s for
+ * an N = 4096 state, measured as most of a checkpoint's time on the GPU host) */
+static void fnv_rows(const unsigned char *p, size_t len, int rows, uint64_t h[CHAINS]) {
+  for (int r = 0; r < CHAINS; r++) h[r] = 0xcbf29ce484222325ull;
+  if (rows == CHAINS) {
+    for (size_t k = 0; k < len; k++)
+      for (int r = 0; r < CHAINS; r++) h[r] = (h[r] ^ p[r * len + k]) * 0x100000001b3ull;
+    return;
+  }
+  for (int r = 0; r < rows; r++)
+    for (size_t k = 0; k < len; k++) h[r] = (h[r] ^ p[r * len + k]) * 0x100000001b3ull;
+}
+
 /* sum over ky rows of mix(FNV-1a(row bytes) + ky): the same for every decomposition */
 static uint64_t checksum(const dashi_grid *g, const double *canon) {
   uint64_t local = 0, total = 0;
-  for (int a = 0; a < g->nky; a++) {
-    const unsigned char *p = (const unsigned char *)(canon + (size_t)2 * a * g->N);
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t k = 0; k < sizeof(double) * 2 * (size_t)g->N; k++)
-      h = (h ^ p[k]) * 0x100000001b3ull;
-    local += mix64(h + (uint64_t)(g->ky0 + a) * 0x9E3779B97F4A7C15ull);
+  size_t len = sizeof(double) * 2 * (size_t)g->N;
+  for (int a = 0; a < g->nky; a += CHAINS) {
+    int rows = g->nky - a < CHAINS ? g->nky - a : CHAINS;
+    uint64_t h[CHAINS];
+    fnv_rows((const unsigned char *)(canon + (size_t)2 * a * g->N), len, rows, h);
+    for (int r = 0; r < rows; r++)
+      local += mix64(h[r] + (uint64_t)(g->ky0 + a + r) * 0x9E3779B97F4A7C15ull);
   }
   MPI_Allreduce(&local, &total, 1, MPI_UINT64_T, MPI_SUM, g->comm);
   return total;
@@ -120,6 +136,12 @@ static int write_ckpt(const char *dir, const dashi_grid *g, const dashi_ckpt_inf
   MPI_Barrier(g->comm);
   if (path_out) snprintf(path_out, path_len, "%s", path);
   return 0;
+}
+
+int dashi_checkpoint_write_untimed(const char *dir, const dashi_grid *g,
+                                   const dashi_ckpt_info *info, const double *canon, int keep,
+                                   char *path_out, size_t path_len) {
+  return write_ckpt(dir, g, info, canon, keep, path_out, path_len);
 }
 
 int dashi_checkpoint_write(const char *dir, const dashi_grid *g, const dashi_ckpt_info *info,

@@ -39,15 +39,19 @@ struct dashi_truth_file {
   double pend[NDIAG][DIAG_ROWS], last_write;
   int64_t pend_step[DIAG_ROWS];
   int npend;
-  /* the background snapshot writer (async): the job's inputs, its result and the totals */
-  bool async, busy;
+  /* the background writer (async): one job at a time, a snapshot of this file or another file's
+   * write (dashi_truth_background: a checkpoint); the job's inputs, its result and the totals */
+  bool async, busy, job_ours; /* job_ours: the job writes this file (its failure breaks it) */
   pthread_t writer;
-  const double *job_slab;
+  int (*job_fn)(void *);
+  void *job_arg;
+  const void *job_slab;
+  bool job_single; /* job_slab holds floats */
   double job_time, job_secs;
   int64_t job_step;
   int job_rc;
   char job_msg[1024];
-  int n_async;
+  int n_async, n_other;
   double write_s, wait_s;
   /* a write failed (on some rank): HDF5 is not called on this file again, not even to close it
    * (closing a file whose writes fail crashes the library at MPI_Finalize: dashi_h5_abandon) */
@@ -319,7 +323,8 @@ static int append_spectrum(dashi_truth_file *t, double time, int64_t step, const
   return agreed(t, write_failed(t, what, rc));
 }
 
-static int write_snapshot_h5(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+static int write_snapshot_h5(dashi_truth_file *t, double time, int64_t step, const void *slab,
+                             bool single) {
   const dashi_grid *g = t->g;
   hsize_t n = dashi_h5_extent0(t->omega);
   DASHI_CALL(dashi_h5_set_extent0(t->omega, n + 1));
@@ -328,7 +333,7 @@ static int write_snapshot_h5(dashi_truth_file *t, double time, int64_t step, con
   H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
   hid_t ms = H5Screate_simple(3, count, NULL);
   hid_t x = dashi_h5_dxpl_collective();
-  herr_t e = H5Dwrite(t->omega, H5T_NATIVE_DOUBLE, ms, fs, x, slab);
+  herr_t e = H5Dwrite(t->omega, single ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE, ms, fs, x, slab);
   H5Pclose(x);
   H5Sclose(ms);
   H5Sclose(fs);
@@ -341,19 +346,44 @@ static int write_snapshot_h5(dashi_truth_file *t, double time, int64_t step, con
 }
 
 /* the snapshot's collective writes and the flush; no agreement between ranks (the caller's) */
-static int write_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+static int write_snapshot(dashi_truth_file *t, double time, int64_t step, const void *slab,
+                          bool single) {
   char what[64];
   snprintf(what, sizeof what, "the snapshot of step %lld", (long long)step);
-  return write_failed(t, what, write_snapshot_h5(t, time, step, slab));
+  return write_failed(t, what, write_snapshot_h5(t, time, step, slab, single));
 }
 
-static void *snapshot_writer(void *arg) {
+static int snapshot_job(void *arg) {
+  dashi_truth_file *t = arg;
+  return write_snapshot(t, t->job_time, t->job_step, t->job_slab, t->job_single);
+}
+
+static void *writer_main(void *arg) {
   dashi_truth_file *t = arg;
   double t0 = MPI_Wtime();
-  t->job_rc = write_snapshot(t, t->job_time, t->job_step, t->job_slab);
+  t->job_rc = t->job_fn(t->job_arg);
   if (t->job_rc) snprintf(t->job_msg, sizeof t->job_msg, "%s", dashi_err_msg()); /* its own */
   t->job_secs = MPI_Wtime() - t0;
   return NULL;
+}
+
+/* collective: the writer runs fn(arg) while the caller goes on (after wait_writer); `what` names
+ * the job in the error of a thread that cannot start */
+static int start_job(dashi_truth_file *t, int (*fn)(void *), void *arg, bool ours,
+                     const char *what) {
+  t->job_fn = fn, t->job_arg = arg, t->job_ours = ours, t->job_rc = 0;
+  int rc = pthread_create(&t->writer, NULL, writer_main, t)
+               ? dashi_err(DASHI_ERR_IO,
+                           "cannot start the thread that writes %s: rerun with -async_output false",
+                           what)
+               : 0;
+  t->busy = !rc;
+  rc = dashi_err_agree(t->g->comm, rc);
+  if (rc && t->busy) { /* another rank could not start its writer: this one's write ends first */
+    pthread_join(t->writer, NULL);
+    t->busy = false;
+  }
+  return rc;
 }
 
 void dashi_truth_set_async(dashi_truth_file *t, bool on) {
@@ -369,7 +399,7 @@ static int wait_writer(dashi_truth_file *t) {
   t->wait_s += MPI_Wtime() - w0;
   t->write_s += t->job_secs;
   int rc = t->job_rc ? dashi_err(t->job_rc, "%s [written in the background]", t->job_msg) : 0;
-  return agreed(t, rc);
+  return t->job_ours ? agreed(t, rc) : dashi_err_agree(t->g->comm, rc);
 }
 
 /* Collective: room for a snapshot of `bytes` (and 1 MiB of HDF5 metadata) in the truth file, on
@@ -398,26 +428,27 @@ static int room_for(dashi_truth_file *t, double bytes, int64_t step) {
   return rc;
 }
 
-static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const double *slab) {
+static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const void *slab,
+                           bool single) {
   int held;
   DASHI_CALL(wait_writer(t));
   DASHI_CALL(room_for(t, (double)t->g->N * t->g->N * (t->single ? 4 : 8), step));
   DASHI_CALL(append_held(t, &held)); /* flushed with the snapshot */
-  if (!t->async) return agreed(t, write_snapshot(t, time, step, slab));
-  t->job_slab = slab, t->job_time = time, t->job_step = step, t->job_rc = 0;
-  int rc = pthread_create(&t->writer, NULL, snapshot_writer, t)
-               ? dashi_err(DASHI_ERR_IO,
-                           "cannot start the thread that writes the snapshot of step %lld: rerun "
-                           "with -async_snapshots false",
-                           (long long)step)
-               : 0;
-  t->busy = !rc;
-  rc = dashi_err_agree(t->g->comm, rc);
-  if (rc && t->busy) { /* another rank could not start its writer: this one's write ends first */
-    pthread_join(t->writer, NULL);
-    t->busy = false;
-  }
+  if (!t->async) return agreed(t, write_snapshot(t, time, step, slab, single));
+  t->job_slab = slab, t->job_single = single, t->job_time = time, t->job_step = step;
+  char what[64];
+  snprintf(what, sizeof what, "the snapshot of step %lld", (long long)step);
+  int rc = start_job(t, snapshot_job, t, true, what);
   t->n_async += !rc;
+  return rc;
+}
+
+int dashi_truth_background(dashi_truth_file *t, int (*fn)(void *), void *arg, const char *what) {
+  PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
+  int rc = wait_writer(t);
+  if (!rc && !t->async) rc = dashi_err_agree(t->g->comm, fn(arg));
+  if (!rc && t->async && !(rc = start_job(t, fn, arg, false, what))) t->n_other++;
+  PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
 
@@ -441,10 +472,10 @@ int dashi_truth_append_spectrum(dashi_truth_file *t, double time, int64_t step, 
   return rc;
 }
 
-int dashi_truth_append_snapshot(dashi_truth_file *t, double time, int64_t step,
-                                const double *slab) {
+int dashi_truth_append_snapshot(dashi_truth_file *t, double time, int64_t step, const void *slab,
+                                bool single) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = t->broken ? unusable(t) : append_snapshot(t, time, step, slab);
+  int rc = t->broken ? unusable(t) : append_snapshot(t, time, step, slab, single);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
@@ -463,8 +494,9 @@ int dashi_truth_wait(dashi_truth_file *t) {
   return rc;
 }
 
-void dashi_truth_async_stats(const dashi_truth_file *t, int *n, double *write_s, double *wait_s) {
-  *n = t->n_async, *write_s = t->write_s, *wait_s = t->wait_s;
+void dashi_truth_async_stats(const dashi_truth_file *t, int *n, int *n_other, double *write_s,
+                             double *wait_s) {
+  *n = t->n_async, *n_other = t->n_other, *write_s = t->write_s, *wait_s = t->wait_s;
 }
 
 bool dashi_truth_broken(const dashi_truth_file *t) {

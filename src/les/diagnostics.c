@@ -12,6 +12,14 @@ int dashi_les_omega_slab(dashi_les *s, double *slab) {
   return ops->real_get(s->b, s->rl[0], slab);
 }
 
+int dashi_les_omega_slab_native(dashi_les *s, void *slab, bool *single) {
+  const struct dashi_backend_ops *ops = s->b->ops;
+  *single = ops->real_get_native && s->b->single;
+  if (!ops->real_get_native) return dashi_les_omega_slab(s, slab);
+  DASHI_CALL(ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]));
+  return ops->real_get_native(s->b, s->rl[0], slab);
+}
+
 /* the record's reductions; their results are read after the last one */
 static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double uv[2]) {
   const struct dashi_backend_ops *ops = s->b->ops;

@@ -1,9 +1,10 @@
-"""Snapshots written by a background thread (-async_snapshots, the default; src/io/truth_file.c)
-and a truth file that runs out of room.
+"""Snapshots and periodic checkpoints written by a background thread (-async_output, the default;
+src/io/truth_file.c, src/app/les_driver.c) and a truth file that runs out of room.
 
-1. The truth file of a run whose snapshots are written in the background is the same, dataset by
-   dataset and byte for byte, as that of a run that waits for each write (1 and 2 ranks), and the
-   summary counts the background writes.
+1. The truth file and the checkpoints of a run whose snapshots and periodic checkpoints are
+   written in the background are the same, dataset by dataset and byte for byte (checkpoints:
+   their state, step, time and checksum), as those of a run that waits for each write (1 and 2
+   ranks), and the summary counts the background writes.
 2. A snapshot that would not fit (here: a limit on file size, `ulimit -f`, which a full disk acts
    like) ends the run with the I/O exit status and a message naming the snapshot, the file and the
    limit; the state of that step is checkpointed first and the truth file stays readable with every
@@ -46,15 +47,23 @@ def assert_same_file(a, b):
 def test_background_writes_change_nothing(dashi, tmp_path, np_):
     runs = {}
     for mode in ("true", "false"):
-        r = dashi(*ARGS, "-steps", 30, "-async_snapshots", mode, np=np_, out=tmp_path / mode)
+        r = dashi(*ARGS, "-steps", 30, "-async_output", mode, np=np_, out=tmp_path / mode)
         assert r.rc == 0, r
         runs[mode] = r
-    assert "16 written in the background" in runs["true"].stdout, runs["true"]
-    assert "in the background" not in runs["false"].stdout, runs["false"]
+    # checkpoints at 10 and 20 in the background, the final one (30) before the run ends
+    assert "16 snapshot(s) and 2 checkpoint(s) written while the loop went on" \
+        in runs["true"].stdout, runs["true"]
+    assert "background:" not in runs["false"].stdout, runs["false"]
     with truth(tmp_path / "true") as f:
         assert list(f["/snapshots/step"][()]) == list(range(0, 31, 2))
     assert_same_file(tmp_path / "true", tmp_path / "false")
     assert (tmp_path / "true/truth.xmf").read_text() == (tmp_path / "false/truth.xmf").read_text()
+    for step in (10, 20, 30):
+        with h5py.File(checkpoint(tmp_path / "true", step), "r") as a, \
+                h5py.File(checkpoint(tmp_path / "false", step), "r") as b:
+            assert a["/omega_hat"][()].tobytes() == b["/omega_hat"][()].tobytes(), step
+            for k in ("step", "time", "checksum", "complete"):
+                assert a.attrs[k] == b.attrs[k], (step, k)
 
 
 # a limit on file size for the run (mpiexec and its ranks inherit it); mpiexec's own shared

@@ -50,8 +50,8 @@ static int step_end_op(dashi_backend *b) {
   .spec_lincomb = vk_spec_lincomb, .spec_filter = vk_spec_filter, .spec_dot = vk_spec_dot,         \
   .spec_moments = vk_spec_moments, .spec_shells = vk_spec_shells, .real_maxabs = vk_real_maxabs,   \
   .spec_ring_kick = vk_spec_ring_kick, .spec_get = vk_spec_get, .spec_put = vk_spec_put,           \
-  .real_get = vk_real_get, .real_put = vk_real_put, .sync = sync_op, .step_end = step_end_op,      \
-  .reductions_defer = vk_reductions_defer
+  .real_get = vk_real_get, .real_get_native = vk_real_get_native, .real_put = vk_real_put,         \
+  .sync = sync_op, .step_end = step_end_op, .reductions_defer = vk_reductions_defer
 
 static const struct dashi_backend_ops vk_ops = {VK_OPS_COMMON};
 /* DASHI_VK_FFT=fused where the row pass can run (vk_rows.c) */

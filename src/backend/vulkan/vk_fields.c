@@ -200,6 +200,13 @@ int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab) {
   return rc;
 }
 
+/* the device's real layout is [nx][N] in its precision: straight into the caller's buffer */
+int vk_real_get_native(dashi_backend *b, const dashi_field *f, void *slab) {
+  vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
+  return download(c, VKF(f), c->real_bytes, slab);
+}
+
 int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab) {
   vk_ctx *c = VKX(b);
   DASHI_CALL(vk_flush_pending(c));

@@ -298,6 +298,7 @@ VkDeviceSize vk_field_bytes(const vk_ctx *c, dashi_field_kind kind);
 int vk_spec_get(dashi_backend *b, const dashi_field *f, double *canon);
 int vk_spec_put(dashi_backend *b, dashi_field *f, const double *canon);
 int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab);
+int vk_real_get_native(dashi_backend *b, const dashi_field *f, void *slab);
 int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab);
 /* host bytes -> device buffer through the staging buffer (submits and waits) */
 int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, const void *host);
