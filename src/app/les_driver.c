@@ -53,6 +53,10 @@ typedef struct {
   double t0;
   MPI_Comm bg_comm; /* the background writer's (checkpoints), MPI_COMM_NULL without one */
   ckpt_job ck;
+  /* an earlier output error that a checkpoint's wait for the writer met (a background snapshot or
+   * checkpoint that failed): the checkpoint is written all the same, the error reported after */
+  int out_rc;
+  char out_err[2048];
 } driver;
 
 /* Options the user did not give explicitly are taken from the checkpoint, so that a restart
@@ -147,9 +151,15 @@ static int ckpt_job_run(void *arg) {
  * with -async_output); d->canon and d->last_ckpt are the writer's until its next wait */
 static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t, bool background) {
   /* the truth file's held diagnostics records first (this waits for the writer): a resume from
-   * this checkpoint keeps every record before it (not after a failed write of that file: the
-   * state is saved all the same) */
-  if (!dashi_truth_broken(d->tf)) DASHI_CALL(dashi_truth_flush(d->tf));
+   * this checkpoint keeps every record before it. An output error met there (the writer's job
+   * failed) does not stop this checkpoint: it is kept in d->out_rc for the caller to report, and
+   * this checkpoint is written here and now. */
+  int frc = dashi_truth_broken(d->tf) ? 0 : dashi_truth_flush(d->tf);
+  if (frc && !d->out_rc) {
+    d->out_rc = frc;
+    snprintf(d->out_err, sizeof d->out_err, "%s", dashi_err_msg());
+  }
+  background = background && !frc;
   ckpt_job *j = &d->ck;
   j->info = (dashi_ckpt_info){.step = step, .time = t, .N = d->g.N};
   char *oj = dashi_options_json(d->o);
@@ -374,13 +384,15 @@ static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
     snprintf(why, sizeof why, "CFL number %.3g exceeds -cfl_max %g at step %lld (t=%g, dt=%g)",
              dg->cfl, dashi_opt_r(d->o, "cfl_max"), (long long)dg->step, dg->time, d->les->cfg.dt);
   manifest(d, finite ? "failed: CFL" : "failed: non-finite");
+  char also[2100] = "";
+  if (d->out_rc) snprintf(also, sizeof also, " (Also, an earlier write failed: %s)", d->out_err);
   if (rc)
-    return dashi_err(DASHI_ERR_NUMERICS, "%s; writing the checkpoint also failed: %s", why,
-                     dashi_err_msg());
+    return dashi_err(DASHI_ERR_NUMERICS, "%s; writing the checkpoint also failed: %s%s", why,
+                     dashi_err_msg(), also);
   return dashi_err(DASHI_ERR_NUMERICS,
                    "%s. The last good state (step %lld) is in %s. Remedy: reduce -dt (CFL is "
-                   "proportional to dt) or raise -nu0/-Cs, then -restart from that checkpoint.",
-                   why, (long long)(finite ? d->les->step : d->good_step), d->last_ckpt);
+                   "proportional to dt) or raise -nu0/-Cs, then -restart from that checkpoint.%s",
+                   why, (long long)(finite ? d->les->step : d->good_step), d->last_ckpt, also);
 }
 
 static bool every(int64_t step, long long k) {
@@ -418,8 +430,10 @@ static int record(driver *d) {
   }
   /* periodic checkpoints in the background (after the snapshot's write, which it waits for); the
    * final one before the run ends */
-  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final)
+  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final) {
     DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time, !final));
+    if (d->out_rc) return dashi_err(d->out_rc, "%s", d->out_err);
+  }
   PetscLogStagePop();
   return 0;
 }
@@ -462,7 +476,7 @@ static int time_loop(driver *d) {
             d->start_from);
   for (;;) {
     int rc = record(d);
-    if (rc && dashi_truth_failed(d->tf)) return truth_write_stop(d);
+    if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d);
     DASHI_CALL(rc);
     if (d->hooks && d->hooks->at_step) DASHI_CALL(d->hooks->at_step(d->hooks->ctx, s));
     if (s->step >= d->steps) break;
@@ -470,6 +484,11 @@ static int time_loop(driver *d) {
     if (dashi_signal_pending(d->comm, &sig)) {
       DASHI_CALL(write_checkpoint_of(d, s->w, s->step, s->time, false));
       manifest(d, "interrupted: resumable");
+      if (d->out_rc)
+        return dashi_err(d->out_rc,
+                         "signal %d received: checkpoint %s written at step %lld, but an earlier "
+                         "write failed: %s",
+                         sig, d->last_ckpt, (long long)s->step, d->out_err);
       return dashi_err(DASHI_EXIT_SIGNAL,
                        "signal %d received: checkpoint %s written at step %lld; continue with "
                        "-resume auto -out %s (exit status %d)",

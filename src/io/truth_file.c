@@ -13,6 +13,7 @@
 #include <cJSON.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ struct dashi_truth_file {
   /* the background writer (async): one job at a time, a snapshot of this file or another file's
    * write (dashi_truth_background: a checkpoint); the job's inputs, its result and the totals */
   bool async, busy, job_ours; /* job_ours: the job writes this file (its failure breaks it) */
+  bool threaded;              /* busy: the job runs in `writer` (else it ran here, see start_job) */
+  atomic_bool job_done;       /* set by the writer when its job is over (no wait needed) */
   pthread_t writer;
   int (*job_fn)(void *);
   void *job_arg;
@@ -307,8 +310,10 @@ static int append_diag(dashi_truth_file *t, const dashi_les_diag *d) {
                      d->max_omega, d->cfl, d->nu_t_mean, d->diss_Z, d->inj_Z};
   for (int k = 0; k < NDIAG; k++) t->pend[k][t->npend] = v[k];
   t->pend_step[t->npend++] = d->step;
-  /* rank 0's clock decides for all (the writes are collective) */
-  int now = t->npend == DIAG_ROWS || MPI_Wtime() - t->last_write >= DIAG_HOLD_S;
+  /* rank 0's clock decides for all (the writes are collective); the hold time does not make the
+   * loop wait for a background write still in flight (a block of 128 records does) */
+  bool idle = !t->busy || atomic_load(&t->job_done);
+  int now = t->npend == DIAG_ROWS || (MPI_Wtime() - t->last_write >= DIAG_HOLD_S && idle);
   DASHI_MPI(MPI_Bcast(&now, 1, MPI_INT, 0, t->g->comm));
   return now ? write_diag(t) : 0;
 }
@@ -364,26 +369,26 @@ static void *writer_main(void *arg) {
   t->job_rc = t->job_fn(t->job_arg);
   if (t->job_rc) snprintf(t->job_msg, sizeof t->job_msg, "%s", dashi_err_msg()); /* its own */
   t->job_secs = MPI_Wtime() - t0;
+  atomic_store(&t->job_done, true);
   return NULL;
 }
 
-/* collective: the writer runs fn(arg) while the caller goes on (after wait_writer); `what` names
- * the job in the error of a thread that cannot start */
-static int start_job(dashi_truth_file *t, int (*fn)(void *), void *arg, bool ours,
-                     const char *what) {
+/* the writer runs fn(arg) while the caller goes on (after wait_writer). A rank that cannot start
+ * the thread runs the job here and now, saying so on stderr: its part of the job's collective
+ * writes must happen either way, or the other ranks' writers would wait for it forever. */
+static void start_job(dashi_truth_file *t, int (*fn)(void *), void *arg, bool ours,
+                      const char *what) {
   t->job_fn = fn, t->job_arg = arg, t->job_ours = ours, t->job_rc = 0;
-  int rc = pthread_create(&t->writer, NULL, writer_main, t)
-               ? dashi_err(DASHI_ERR_IO,
-                           "cannot start the thread that writes %s: rerun with -async_output false",
-                           what)
-               : 0;
-  t->busy = !rc;
-  rc = dashi_err_agree(t->g->comm, rc);
-  if (rc && t->busy) { /* another rank could not start its writer: this one's write ends first */
-    pthread_join(t->writer, NULL);
-    t->busy = false;
+  atomic_store(&t->job_done, false);
+  t->busy = true;
+  t->threaded = !pthread_create(&t->writer, NULL, writer_main, t);
+  if (!t->threaded) {
+    fprintf(stderr,
+            "dashi: rank %d: cannot start the background writer thread; writing %s here, while "
+            "the time loop waits (-async_output false avoids the thread)\n",
+            t->g->rank, what);
+    writer_main(t);
   }
-  return rc;
 }
 
 void dashi_truth_set_async(dashi_truth_file *t, bool on) {
@@ -394,7 +399,7 @@ void dashi_truth_set_async(dashi_truth_file *t, bool on) {
 static int wait_writer(dashi_truth_file *t) {
   if (!t->busy) return 0; /* the same on every rank: they start writers at the same snapshots */
   double w0 = MPI_Wtime();
-  pthread_join(t->writer, NULL);
+  if (t->threaded) pthread_join(t->writer, NULL);
   t->busy = false;
   t->wait_s += MPI_Wtime() - w0;
   t->write_s += t->job_secs;
@@ -438,16 +443,19 @@ static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const
   t->job_slab = slab, t->job_single = single, t->job_time = time, t->job_step = step;
   char what[64];
   snprintf(what, sizeof what, "the snapshot of step %lld", (long long)step);
-  int rc = start_job(t, snapshot_job, t, true, what);
-  t->n_async += !rc;
-  return rc;
+  start_job(t, snapshot_job, t, true, what);
+  t->n_async++;
+  return 0;
 }
 
 int dashi_truth_background(dashi_truth_file *t, int (*fn)(void *), void *arg, const char *what) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
   int rc = wait_writer(t);
   if (!rc && !t->async) rc = dashi_err_agree(t->g->comm, fn(arg));
-  if (!rc && t->async && !(rc = start_job(t, fn, arg, false, what))) t->n_other++;
+  if (!rc && t->async) {
+    start_job(t, fn, arg, false, what);
+    t->n_other++;
+  }
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
