@@ -19,9 +19,11 @@ int dashi_truth_append_spectrum(dashi_truth_file *tf, double time, int64_t step,
 /* Collective. slab [nx][N]: doubles, or floats with `single` (a single-precision backend's own
  * values: dashi_les_omega_slab_native). With async on, the snapshot is written by a background
  * thread and `slab` is its until dashi_truth_wait (or any other call below) returns; its failure
- * is returned by that call, naming the snapshot's step. */
+ * is returned by that call, naming the snapshot's step. then(then_arg), if given, runs after the
+ * snapshot's write in the same job (a checkpoint due at that step: dashi_truth_background's kind
+ * of job; a failure of it does not break the truth file). */
 int dashi_truth_append_snapshot(dashi_truth_file *tf, double time, int64_t step, const void *slab,
-                                bool single);
+                                bool single, int (*then)(void *), void *then_arg);
 void dashi_truth_set_async(dashi_truth_file *tf, bool on);
 int dashi_truth_wait(dashi_truth_file *tf);
 /* Collective: fn(arg) in the truth file's background writer (after the job before it), or here

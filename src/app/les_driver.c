@@ -149,17 +149,17 @@ static int ckpt_job_run(void *arg) {
 
 /* background: written by the truth file's writer while the loop goes on (periodic checkpoints
  * with -async_output); d->canon and d->last_ckpt are the writer's until its next wait */
-static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t, bool background) {
-  /* the truth file's held diagnostics records first (this waits for the writer): a resume from
-   * this checkpoint keeps every record before it. An output error met there (the writer's job
-   * failed) does not stop this checkpoint: it is kept in d->out_rc for the caller to report, and
-   * this checkpoint is written here and now. */
+/* d->ck for the state f: the truth file's held diagnostics records first (this waits for the
+ * writer): a resume from this checkpoint keeps every record before it. An output error met there
+ * (the writer's job failed) does not stop this checkpoint: it is kept in d->out_rc for the caller
+ * to report (*ok_bg = false: write this one here and now). */
+static int prepare_checkpoint(driver *d, dashi_field *f, int64_t step, double t, bool *ok_bg) {
   int frc = dashi_truth_broken(d->tf) ? 0 : dashi_truth_flush(d->tf);
   if (frc && !d->out_rc) {
     d->out_rc = frc;
     snprintf(d->out_err, sizeof d->out_err, "%s", dashi_err_msg());
   }
-  background = background && !frc;
+  *ok_bg = !frc && d->bg_comm != MPI_COMM_NULL;
   ckpt_job *j = &d->ck;
   j->info = (dashi_ckpt_info){.step = step, .time = t, .N = d->g.N};
   char *oj = dashi_options_json(d->o);
@@ -172,14 +172,24 @@ static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t
   j->keep = (int)dashi_opt_i(d->o, "keep_checkpoints");
   j->path_out = d->last_ckpt;
   j->path_len = sizeof d->last_ckpt;
-  if (background && d->bg_comm != MPI_COMM_NULL) {
-    char what[64];
-    snprintf(what, sizeof what, "the checkpoint of step %lld", (long long)step);
-    j->g.comm = d->bg_comm;
-    return dashi_truth_background(d->tf, ckpt_job_run, j, what);
-  }
+  if (*ok_bg) j->g.comm = d->bg_comm;
+  return 0;
+}
+
+static int write_prepared_checkpoint(driver *d) {
+  ckpt_job *j = &d->ck;
+  j->g.comm = d->g.comm;
   return dashi_checkpoint_write(j->dir, &j->g, &j->info, j->canon, j->keep, j->path_out,
                                 j->path_len);
+}
+
+static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t, bool background) {
+  bool ok_bg;
+  DASHI_CALL(prepare_checkpoint(d, f, step, t, &ok_bg));
+  if (!background || !ok_bg) return write_prepared_checkpoint(d);
+  char what[64];
+  snprintf(what, sizeof what, "the checkpoint of step %lld", (long long)step);
+  return dashi_truth_background(d->tf, ckpt_job_run, &d->ck, what);
 }
 
 /* -resume auto, or -restart from a checkpoint in this run directory's checkpoints/ folder: the
@@ -421,16 +431,29 @@ static int record(driver *d) {
     DASHI_CALL(dashi_les_spectrum(s, d->Ek));
     DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
   }
-  if (every(st, dashi_opt_i(d->o, "snapshot_every")) ||
-      (final && dashi_opt_i(d->o, "snapshot_every") > 0)) {
+  bool snap = every(st, dashi_opt_i(d->o, "snapshot_every")) ||
+              (final && dashi_opt_i(d->o, "snapshot_every") > 0),
+       ckpt = (every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final;
+  /* a periodic checkpoint at a snapshot step is written by the snapshot's background job, after
+   * it (the loop would otherwise wait for the snapshot before starting the checkpoint); the final
+   * checkpoint is written before the run ends */
+  bool with_snap = false;
+  if (snap && ckpt && !final) {
+    DASHI_CALL(prepare_checkpoint(d, s->w, st, s->time, &with_snap));
+    if (d->out_rc) {
+      DASHI_CALL(write_prepared_checkpoint(d));
+      return dashi_err(d->out_rc, "%s", d->out_err);
+    }
+    ckpt = !with_snap;
+  }
+  if (snap) {
     bool single;
     DASHI_CALL(dashi_truth_wait(d->tf)); /* the slab is the writer's until then */
     DASHI_CALL(dashi_les_omega_slab_native(s, d->slab, &single));
-    DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab, single));
+    DASHI_CALL(dashi_truth_append_snapshot(d->tf, s->time, st, d->slab, single,
+                                           with_snap ? ckpt_job_run : NULL, &d->ck));
   }
-  /* periodic checkpoints in the background (after the snapshot's write, which it waits for); the
-   * final one before the run ends */
-  if ((every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final) {
+  if (ckpt) { /* periodic ones in the background */
     DASHI_CALL(write_checkpoint_of(d, s->w, st, s->time, !final));
     if (d->out_rc) return dashi_err(d->out_rc, "%s", d->out_err);
   }

@@ -48,6 +48,8 @@ struct dashi_truth_file {
   pthread_t writer;
   int (*job_fn)(void *);
   void *job_arg;
+  int (*then_fn)(void *); /* after the snapshot, in the same job (a checkpoint), or NULL */
+  void *then_arg;
   const void *job_slab;
   bool job_single; /* job_slab holds floats */
   double job_time, job_secs;
@@ -360,7 +362,10 @@ static int write_snapshot(dashi_truth_file *t, double time, int64_t step, const 
 
 static int snapshot_job(void *arg) {
   dashi_truth_file *t = arg;
-  return write_snapshot(t, t->job_time, t->job_step, t->job_slab, t->job_single);
+  int rc = write_snapshot(t, t->job_time, t->job_step, t->job_slab, t->job_single);
+  if (rc || !t->then_fn) return rc;
+  t->job_ours = false; /* a failure from here on is the other file's (read after the join) */
+  return t->then_fn(t->then_arg);
 }
 
 static void *writer_main(void *arg) {
@@ -434,17 +439,23 @@ static int room_for(dashi_truth_file *t, double bytes, int64_t step) {
 }
 
 static int append_snapshot(dashi_truth_file *t, double time, int64_t step, const void *slab,
-                           bool single) {
+                           bool single, int (*then)(void *), void *then_arg) {
   int held;
   DASHI_CALL(wait_writer(t));
   DASHI_CALL(room_for(t, (double)t->g->N * t->g->N * (t->single ? 4 : 8), step));
   DASHI_CALL(append_held(t, &held)); /* flushed with the snapshot */
-  if (!t->async) return agreed(t, write_snapshot(t, time, step, slab, single));
+  if (!t->async) {
+    DASHI_CALL(agreed(t, write_snapshot(t, time, step, slab, single)));
+    return then ? dashi_err_agree(t->g->comm, then(then_arg)) : 0;
+  }
   t->job_slab = slab, t->job_single = single, t->job_time = time, t->job_step = step;
-  char what[64];
-  snprintf(what, sizeof what, "the snapshot of step %lld", (long long)step);
+  t->then_fn = then, t->then_arg = then_arg;
+  char what[96];
+  snprintf(what, sizeof what, "the snapshot of step %lld%s", (long long)step,
+           then ? " and the checkpoint after it" : "");
   start_job(t, snapshot_job, t, true, what);
   t->n_async++;
+  t->n_other += then != NULL;
   return 0;
 }
 
@@ -481,9 +492,9 @@ int dashi_truth_append_spectrum(dashi_truth_file *t, double time, int64_t step, 
 }
 
 int dashi_truth_append_snapshot(dashi_truth_file *t, double time, int64_t step, const void *slab,
-                                bool single) {
+                                bool single, int (*then)(void *), void *then_arg) {
   PetscLogEventBegin(dashi_ev_io, 0, 0, 0, 0);
-  int rc = t->broken ? unusable(t) : append_snapshot(t, time, step, slab, single);
+  int rc = t->broken ? unusable(t) : append_snapshot(t, time, step, slab, single, then, then_arg);
   PetscLogEventEnd(dashi_ev_io, 0, 0, 0, 0);
   return rc;
 }
