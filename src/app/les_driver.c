@@ -147,14 +147,17 @@ static int ckpt_job_run(void *arg) {
                                         j->path_len);
 }
 
-/* background: written by the truth file's writer while the loop goes on (periodic checkpoints
- * with -async_output); d->canon and d->last_ckpt are the writer's until its next wait */
-/* d->ck for the state f: the truth file's held diagnostics records first (this waits for the
- * writer): a resume from this checkpoint keeps every record before it. An output error met there
- * (the writer's job failed) does not stop this checkpoint: it is kept in d->out_rc for the caller
- * to report (*ok_bg = false: write this one here and now). */
-static int prepare_checkpoint(driver *d, dashi_field *f, int64_t step, double t, bool *ok_bg) {
-  int frc = dashi_truth_broken(d->tf) ? 0 : dashi_truth_flush(d->tf);
+/* d->ck for the state f. The truth file's held diagnostics records first (this waits for the
+ * writer): a resume from this checkpoint keeps every record before it; with `after_snapshot` only
+ * the wait (the snapshot of this step appends them and its job flushes them before it writes this
+ * checkpoint). An output error met there (the writer's job failed) does not stop this checkpoint:
+ * it is kept in d->out_rc for the caller to report (*ok_bg = false: write this one here and now).
+ * d->canon and d->last_ckpt are the writer's until its next wait once the job is handed over. */
+static int prepare_checkpoint(driver *d, dashi_field *f, int64_t step, double t,
+                              bool after_snapshot, bool *ok_bg) {
+  int frc = dashi_truth_broken(d->tf) ? 0
+            : after_snapshot          ? dashi_truth_wait(d->tf)
+                                      : dashi_truth_flush(d->tf);
   if (frc && !d->out_rc) {
     d->out_rc = frc;
     snprintf(d->out_err, sizeof d->out_err, "%s", dashi_err_msg());
@@ -183,9 +186,11 @@ static int write_prepared_checkpoint(driver *d) {
                                 j->path_len);
 }
 
+/* background: written by the truth file's writer while the loop goes on (periodic checkpoints
+ * with -async_output) */
 static int write_checkpoint_of(driver *d, dashi_field *f, int64_t step, double t, bool background) {
   bool ok_bg;
-  DASHI_CALL(prepare_checkpoint(d, f, step, t, &ok_bg));
+  DASHI_CALL(prepare_checkpoint(d, f, step, t, false, &ok_bg));
   if (!background || !ok_bg) return write_prepared_checkpoint(d);
   char what[64];
   snprintf(what, sizeof what, "the checkpoint of step %lld", (long long)step);
@@ -286,7 +291,8 @@ static int choose_async_output(driver *d) {
                      level);
   if (want && !can)
     dashi_log(d->comm,
-              "dashi: snapshots are written synchronously: this MPI provides thread level %d, "
+              "dashi: snapshots and checkpoints are written synchronously: this MPI provides "
+              "thread level %d, "
               "a background writer needs MPI_THREAD_MULTIPLE\n",
               level);
   dashi_truth_set_async(d->tf, want && can);
@@ -438,8 +444,8 @@ static int record(driver *d) {
    * it (the loop would otherwise wait for the snapshot before starting the checkpoint); the final
    * checkpoint is written before the run ends */
   bool with_snap = false;
-  if (snap && ckpt && !final) {
-    DASHI_CALL(prepare_checkpoint(d, s->w, st, s->time, &with_snap));
+  if (snap && ckpt && !final && d->bg_comm != MPI_COMM_NULL) {
+    DASHI_CALL(prepare_checkpoint(d, s->w, st, s->time, true, &with_snap));
     if (d->out_rc) {
       DASHI_CALL(write_prepared_checkpoint(d));
       return dashi_err(d->out_rc, "%s", d->out_err);
