@@ -43,10 +43,12 @@ layout(push_constant, std430) uniform PC {
   CBuf i0, i1, i2, i3, i4, i5, i6;
   CBuf o0, o1, o2; // adv, q1, q2 (mixed layout)
   CBuf tw;         // exp(-2 pi i e/N), e = 0..N-1
+  ABuf part;       // flag 32: the row's reductions (reduce_row)
   REAL smag2;      // (Cs Delta)^2 * 2
   REAL scale;      // 1/N^2 (the inverse normalization)
   uint flags;      // 1: SGS, 2: lap form, 4: write zero at ky = N/2, 8: wy from psi (no w),
-                   // 16: div form, o0 = adv + i ky q2 and no o2 (backend.h fold_q2)
+                   // 16: div form, o0 = adv + i ky q2 and no o2 (backend.h fold_q2),
+                   // 32: reduce (backend.h diag), 64: with 16, q2 into o2 as well
   uint kin;        // inputs are read at ky <= kin (zero above)
   uint kout;       // outputs are written at ky <= kout
 } pc;
@@ -238,12 +240,83 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint
     if (mode == 3u) P += REAL(k) * times_i(kq[i]);
     dp.v[base + k] = P;
     if (mode == 1u) dq.v[base + k] = Q;
-    if (mode == 2u) kq[i] = Q;
+    if (mode == 2u) {
+      kq[i] = Q;
+      if ((pc.flags & 64u) != 0u) dq.v[base + k] = Q;
+    }
   }
   if (t == 0u && (pc.flags & 4u) != 0u) {
     dp.v[base + N / 2u] = CPLX(0);
-    if (mode == 1u) dq.v[base + N / 2u] = CPLX(0);
+    if (mode == 1u || (mode == 2u && (pc.flags & 64u) != 0u)) dq.v[base + N / 2u] = CPLX(0);
   }
+}
+
+// Flag 32, a diagnostics record (backend.h dashi_sgs_params.diag): the row's max|u|, max|v|
+// (each with a flag for values that are not finite, as red_maxabs.comp) and sum of nu_t as
+// partials of red_final.comp: part[2 row + (0, 1)], part[2 (R + row) + (0, 1)], part[4 R + row]
+// (R rows). Each is folded over the row where its values are made, through the exchange row (a
+// fixed-order tree: deterministic), so that nothing stays in registers across the transforms.
+// The exchange row as 9T reals (up to 4T used here)
+void put(uint i, REAL x) {
+#if DASHI_F64
+  if (SPLIT == 0u) {
+    sc[i] = CPLX(x, REAL(0));
+    return;
+  }
+#endif
+  sre[i] = x;
+}
+REAL get(uint i) {
+#if DASHI_F64
+  if (SPLIT == 0u) return sc[i].x;
+#endif
+  return sre[i];
+}
+
+// max|u|, max|v| of the row from v[i] = (u, v) at y = t + i T
+void reduce_uv(CPLX v[8], uint row) {
+  uint t = gl_LocalInvocationID.x, R = gl_NumWorkGroups.x;
+  REAL m[4] = REAL[4](REAL(0), REAL(0), REAL(0), REAL(0)); // max|u|, bad u, max|v|, bad v
+  for (uint i = 0u; i < 8u; i++)
+    for (uint j = 0u; j < 2u; j++) {
+      REAL x = j == 0u ? v[i].x : v[i].y;
+      if (isnan(x) || isinf(x)) m[2u * j + 1u] = REAL(1);
+      else m[2u * j] = max(m[2u * j], abs(x));
+    }
+  barrier(); // the last exchange's reads are done
+  for (uint j = 0u; j < 4u; j++) put(j * T + t, m[j]);
+  barrier();
+  for (uint h = T / 2u; h > 0u; h >>= 1) {
+    if (t < h)
+      for (uint j = 0u; j < 4u; j++) put(j * T + t, max(get(j * T + t), get(j * T + t + h)));
+    barrier();
+  }
+  if (t == 0u) {
+    pc.part.v[2u * row] = ACC(get(0u)), pc.part.v[2u * row + 1u] = ACC(get(T));
+    pc.part.v[2u * (R + row)] = ACC(get(2u * T));
+    pc.part.v[2u * (R + row) + 1u] = ACC(get(3u * T));
+  }
+  // the next exchange starts with a barrier
+}
+
+// sum of nu_t over the row (in ACC; it travels through the row as hi + lo)
+void reduce_nut(REAL nut[8], uint row) {
+  uint t = gl_LocalInvocationID.x, R = gl_NumWorkGroups.x;
+  ACC s = ACC(0);
+  for (uint i = 0u; i < 8u; i++) s += ACC(nut[i]);
+  REAL hi = REAL(s);
+  barrier();
+  put(t, hi), put(T + t, REAL(s - ACC(hi)));
+  barrier();
+  for (uint h = T / 2u; h > 0u; h >>= 1) {
+    if (t < h) {
+      ACC a = (ACC(get(t)) + ACC(get(T + t))) + (ACC(get(t + h)) + ACC(get(T + t + h)));
+      REAL ah = REAL(a);
+      put(t, ah), put(T + t, REAL(a - ACC(ah)));
+    }
+    barrier();
+  }
+  if (t == 0u) pc.part.v[4u * R + row] = ACC(get(0u)) + ACC(get(T));
 }
 
 void main() {
@@ -251,19 +324,24 @@ void main() {
   for (uint j = t; j < 64u; j += T) twlo[j] = j < N ? pc.tw.v[j] : CPLX(0);
   for (uint j = t; j < HI; j += T) twhi[j] = pc.tw.v[64u * j];
   barrier();
-  bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
+  bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u, red = (pc.flags & 32u) != 0u;
   CPLX v[8], kq[5];
   REAL nut[8], ax[8], ay[8];
   if (!sgs) {
     inverse_pair(WX, WY, true, row, v);
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     inverse_pair(U, V, true, row, v);
+    if (red) {
+      reduce_uv(v, row);
+      if (t == 0u) pc.part.v[4u * gl_NumWorkGroups.x + row] = ACC(0); // no nu_t
+    }
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_pair(v, pc.o0, pc.o0, 0u, kq, row);
     return;
   }
   inverse_pair(S11, S12, true, row, v);
   for (uint i = 0u; i < 8u; i++) nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
+  if (red) reduce_nut(nut, row);
   if (!lap) {
     inverse_pair(WX, WY, true, row, v); // -> q1, q2
     for (uint i = 0u; i < 8u; i++) {
@@ -273,6 +351,7 @@ void main() {
     bool fold = (pc.flags & 16u) != 0u; // q2 kept in registers, then adv + i ky q2
     forward_pair(v, pc.o1, pc.o2, fold ? 2u : 1u, kq, row);
     inverse_pair(U, V, true, row, v); // -> adv
+    if (red) reduce_uv(v, row);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_pair(v, pc.o0, pc.o0, fold ? 3u : 0u, kq, row);
     return;
@@ -282,6 +361,7 @@ void main() {
   inverse_pair(WX, WY, true, row, v);
   for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
   inverse_pair(U, V, true, row, v); // -> adv
+  if (red) reduce_uv(v, row);
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
   forward_pair(v, pc.o0, pc.o0, 0u, kq, row);
   inverse_pair(LAP, LAP, false, row, v); // -> q

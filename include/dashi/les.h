@@ -59,6 +59,9 @@ typedef struct {
   /* the state is known to be zero outside the 2/3 band (|kx|, |ky| <= N/3): set by the
    * initial conditions and set_state_*, kept by the time steppers (src/les/rhs.c) */
   bool band_limited;
+  /* a diagnostics record riding on the next right-hand side of the state (dashi_les_step_diag):
+   * where that evaluation puts max|u|, max|v|, <nu_t> and <w T_diss> */
+  double *diag_ride;
 } dashi_les;
 
 int dashi_les_config_from_options(const dashi_options *o, dashi_les_config *c);
@@ -86,6 +89,11 @@ int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs);
 int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_field *out);
 int dashi_les_step(dashi_les *s);
 int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d);
+/* One step, and in d the diagnostics of the state before it - the values dashi_les_diagnostics
+ * gives there, to round-off where a backend's fused products reduce them - taken from the step's
+ * first right-hand side (its products make u, v and nu_t anyway) instead of a separate one. The
+ * step is the same as dashi_les_step's, bit for bit. */
+int dashi_les_step_diag(dashi_les *s, dashi_les_diag *d);
 int dashi_les_spectrum(dashi_les *s, double *Ek);
 /* vorticity of the state in real space, canonical slab [nx][N] */
 int dashi_les_omega_slab(dashi_les *s, double *slab);

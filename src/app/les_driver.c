@@ -44,6 +44,7 @@ typedef struct {
   dashi_field *good; /* last state that passed the finite/CFL check */
   int64_t good_step;
   double good_time;
+  dashi_field *cand; /* the state of a record riding on the step after it (ride_record) */
   double *canon, *slab, *Ek;
   int64_t steps, start_step;
   bool resumed, continues;
@@ -346,6 +347,7 @@ static int setup(driver *d) {
   DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
   DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));
+  DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->cand));
   double t_end = dashi_opt_r(d->o, "t_end");
   d->steps = t_end > 0 ? (int64_t)llround(t_end / cfg.dt) : dashi_opt_i(d->o, "steps");
   if (d->steps < 0) return dashi_err(DASHI_ERR_USAGE, "-steps must be non-negative");
@@ -387,11 +389,11 @@ static int setup(driver *d) {
   return manifest(d, "running");
 }
 
-/* non-finite or CFL stop: checkpoint the last good state, then a clear error */
-static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
-  int rc =
-      write_checkpoint_of(d, finite ? d->les->w : d->good, finite ? d->les->step : d->good_step,
-                          finite ? d->les->time : d->good_time, false);
+/* non-finite or CFL stop: checkpoint the last good state (finite: the record's, in `at`), then a
+ * clear error */
+static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite, dashi_field *at) {
+  int rc = write_checkpoint_of(d, finite ? at : d->good, finite ? dg->step : d->good_step,
+                               finite ? dg->time : d->good_time, false);
   char why[512];
   if (!finite)
     snprintf(why, sizeof why, "non-finite values at step %lld (t=%g; E=%g Z=%g max|w|=%g)",
@@ -408,38 +410,82 @@ static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite) {
   return dashi_err(DASHI_ERR_NUMERICS,
                    "%s. The last good state (step %lld) is in %s. Remedy: reduce -dt (CFL is "
                    "proportional to dt) or raise -nu0/-Cs, then -restart from that checkpoint.%s",
-                   why, (long long)(finite ? d->les->step : d->good_step), d->last_ckpt, also);
+                   why, (long long)(finite ? dg->step : d->good_step), d->last_ckpt, also);
 }
 
 static bool every(int64_t step, long long k) {
   return k > 0 && step % k == 0;
 }
 
-static int record(driver *d) {
+/* a record's checks (d->last, of the state in `at`): appended if finite; a non-finite value or a
+ * CFL number above -cfl_max stops the run; else `at` becomes the last good state (swapped with
+ * d->good where `at` is d->cand) */
+static int record_check(driver *d, dashi_field *at) {
+  dashi_les *s = d->les;
+  bool finite = isfinite(d->last.E) && isfinite(d->last.Z) && isfinite(d->last.P) &&
+                isfinite(d->last.max_omega) && isfinite(d->last.cfl);
+  if (finite) DASHI_CALL(dashi_truth_append_diag(d->tf, &d->last));
+  if (!finite || d->last.cfl > s->cfg.cfl_max) return numerics_stop(d, &d->last, finite, at);
+  if (at == d->cand) {
+    dashi_field *f = d->good;
+    d->good = d->cand, d->cand = f;
+  } else {
+    double one = 1.0;
+    DASHI_CALL(d->b->ops->spec_lincomb(d->b, d->good, 1, &one, &at));
+  }
+  d->good_step = d->last.step, d->good_time = d->last.time;
+  return 0;
+}
+
+/* the record of this step now */
+static int record_now(driver *d) {
+  PetscLogStagePush(dashi_stage_diag);
+  int rc = dashi_les_diagnostics(d->les, &d->last);
+  PetscLogStagePop();
+  DASHI_CALL(rc);
+  return record_check(d, d->les->w);
+}
+
+/* the step, with the record of the state before it riding on it (dashi_les_step_diag: the
+ * record's products are the step's first right-hand side's) where *ride */
+static int step_and_record(driver *d, bool ride) {
+  dashi_les *s = d->les;
+  if (!ride) {
+    PetscLogStagePush(dashi_stage_steps);
+    int rc = dashi_les_step(s);
+    PetscLogStagePop();
+    return rc;
+  }
+  double one = 1.0; /* the record's state, kept in case it is the last good one */
+  DASHI_CALL(d->b->ops->spec_lincomb(d->b, d->cand, 1, &one, &s->w));
+  PetscLogStagePush(dashi_stage_steps);
+  int rc = dashi_les_step_diag(s, &d->last);
+  PetscLogStagePop();
+  DASHI_CALL(rc);
+  return record_check(d, d->cand);
+}
+
+/* A step's outputs. Its diagnostics record rides on the next step (*ride, step_and_record) where
+ * the step writes nothing else and is not the last: the same record, without the separate
+ * right-hand side it costs otherwise. */
+static int record(driver *d, bool *ride) {
   dashi_les *s = d->les;
   int64_t st = s->step;
   bool final = st == d->steps;
-  if (every(st, dashi_opt_i(d->o, "stats_every")) || final) {
-    PetscLogStagePush(dashi_stage_diag);
-    int rc = dashi_les_diagnostics(s, &d->last);
-    PetscLogStagePop();
-    DASHI_CALL(rc);
-    bool finite = isfinite(d->last.E) && isfinite(d->last.Z) && isfinite(d->last.P) &&
-                  isfinite(d->last.max_omega) && isfinite(d->last.cfl);
-    if (finite) DASHI_CALL(dashi_truth_append_diag(d->tf, &d->last));
-    if (!finite || d->last.cfl > s->cfg.cfl_max) return numerics_stop(d, &d->last, finite);
-    double one = 1.0;
-    DASHI_CALL(d->b->ops->spec_lincomb(d->b, d->good, 1, &one, &s->w));
-    d->good_step = st, d->good_time = s->time;
-  }
-  PetscLogStagePush(dashi_stage_io);
-  if (every(st, dashi_opt_i(d->o, "spectra_every"))) {
-    DASHI_CALL(dashi_les_spectrum(s, d->Ek));
-    DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
-  }
+  bool spectra = every(st, dashi_opt_i(d->o, "spectra_every"));
   bool snap = every(st, dashi_opt_i(d->o, "snapshot_every")) ||
               (final && dashi_opt_i(d->o, "snapshot_every") > 0),
        ckpt = (every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final;
+  *ride = false;
+  if (every(st, dashi_opt_i(d->o, "stats_every")) || final) {
+    if (!final && !spectra && !snap && !ckpt) return *ride = true, 0;
+    DASHI_CALL(record_now(d));
+  }
+  PetscLogStagePush(dashi_stage_io);
+  if (spectra) {
+    DASHI_CALL(dashi_les_spectrum(s, d->Ek));
+    DASHI_CALL(dashi_truth_append_spectrum(d->tf, s->time, st, d->Ek));
+  }
   /* a periodic checkpoint at a snapshot step is written by the snapshot's background job, after
    * it (the loop would otherwise wait for the snapshot before starting the checkpoint); the final
    * checkpoint is written before the run ends */
@@ -468,26 +514,29 @@ static int record(driver *d) {
 }
 
 /* a write of the truth file failed (now, or in the background since the last wait): the state is
- * checkpointed (another file), then the error with the way on */
-static int truth_write_stop(driver *d) {
+ * checkpointed (another file), then the error with the way on. After a riding record (`ride`) the
+ * state of that record, so that its record is written again when the run goes on */
+static int truth_write_stop(driver *d, bool ride) {
   char why[3072];
   snprintf(why, sizeof why, "%s", dashi_err_msg());
-  int rc = write_checkpoint_of(d, d->les->w, d->les->step, d->les->time, false);
+  int64_t step = ride ? d->last.step : d->les->step;
+  int rc = write_checkpoint_of(d, ride ? d->cand : d->les->w, step,
+                               ride ? d->last.time : d->les->time, false);
   manifest(d, "failed: truth file write");
   if (rc)
     return dashi_err(DASHI_ERR_IO, "%s; writing the checkpoint of step %lld also failed: %s", why,
-                     (long long)d->les->step, dashi_err_msg());
+                     (long long)step, dashi_err_msg());
   if (!dashi_truth_broken(d->tf))
     return dashi_err(DASHI_ERR_IO,
                      "%s. The state of step %lld is in %s, the truth file holds every record "
                      "before. Remedy: free space (or lift the limit), then continue this run with "
                      "-resume auto -out %s",
-                     why, (long long)d->les->step, d->last_ckpt, d->out);
+                     why, (long long)step, d->last_ckpt, d->out);
   return dashi_err(DASHI_ERR_IO,
                    "%s. The state of step %lld is in %s; the truth file is left unfinished (it "
                    "may not open). Remedy: free space (or lift the limit), then go on in a new run "
                    "directory with -restart %s -out <new dir>",
-                   why, (long long)d->les->step, d->last_ckpt, d->last_ckpt);
+                   why, (long long)step, d->last_ckpt, d->last_ckpt);
 }
 
 static int time_loop(driver *d) {
@@ -504,13 +553,19 @@ static int time_loop(driver *d) {
             dashi_opt_s(d->o, "ts"), s->cfg.dt, (long long)s->step, (long long)d->steps,
             d->start_from);
   for (;;) {
-    int rc = record(d);
-    if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d);
+    bool ride;
+    int rc = record(d, &ride);
+    if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d, false);
     DASHI_CALL(rc);
     if (d->hooks && d->hooks->at_step) DASHI_CALL(d->hooks->at_step(d->hooks->ctx, s));
     if (s->step >= d->steps) break;
     int sig;
     if (dashi_signal_pending(d->comm, &sig)) {
+      if (ride) { /* the record first, as without a ride */
+        rc = record_now(d);
+        if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d, false);
+        DASHI_CALL(rc);
+      }
       DASHI_CALL(write_checkpoint_of(d, s->w, s->step, s->time, false));
       manifest(d, "interrupted: resumable");
       if (d->out_rc)
@@ -523,9 +578,8 @@ static int time_loop(driver *d) {
                        "-resume auto -out %s (exit status %d)",
                        sig, d->last_ckpt, (long long)s->step, d->out, DASHI_EXIT_SIGNAL);
     }
-    PetscLogStagePush(dashi_stage_steps);
-    rc = dashi_les_step(s);
-    PetscLogStagePop();
+    rc = step_and_record(d, ride);
+    if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d, ride);
     DASHI_CALL(rc);
     if (pe > 0 && s->step % pe == 0) {
       char extra[160];
@@ -590,6 +644,7 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
     if (!rc) rc = manifest(&d, "completed");
   }
   if (d.les) d.b->ops->field_destroy(d.b, d.good);
+  if (d.les) d.b->ops->field_destroy(d.b, d.cand);
   dashi_les_destroy(d.les);
   dashi_backend_destroy(d.b);
   if (d.bg_comm != MPI_COMM_NULL) MPI_Comm_free(&d.bg_comm);

@@ -49,7 +49,8 @@ static int band_in(const dashi_les *s, const dashi_field *w) {
  * caller needs the terms apart; else the caller needs only the whole right-hand side, and *folded
  * says whether a backend's fused op left adv + i ky q2 in nl_spec[0] and no q2 (backend.h
  * fold_q2) */
-static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean, bool *folded) {
+static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean, bool *folded,
+                              double *diag) {
   const struct dashi_backend_ops *ops = s->b->ops;
   int nd = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 7 : 6) : 4;
   int nn = s->cfg.sgs_on ? (s->cfg.sgs_form == DASHI_SGS_FORM_LAP ? 2 : 3) : 1;
@@ -58,8 +59,9 @@ static int nonlinear_products(dashi_les *s, dashi_field *w, double *nu_t_mean, b
   if (folded) *folded = false;
   if (!nu_t_mean && ops->nonlinear_products) {
     s->b->fft_band_out = band_out(s);
-    if (folded && nn == 3) /* one forward transform fewer */
-      sp.fold_q2 = *folded = true, nn = 2;
+    if (folded && nn == 3) /* one forward transform fewer (with diag q2 comes too) */
+      sp.fold_q2 = *folded = true, nn = diag ? 3 : 2;
+    sp.diag = diag;
     int rc = ops->nonlinear_products(s->b, &sp, w, nd, deriv_ops, s->sd, nn, s->nl_spec);
     s->b->fft_band_in = s->b->fft_band_out = 0;
     return rc;
@@ -79,11 +81,37 @@ static int tendency(dashi_les *s, const dashi_tend_params *p, dashi_field *w, da
                                   p->q2_in_adv ? NULL : s->nl_spec[2], s->force, rhs);
 }
 
+/* the right-hand side of the state with a diagnostics record riding on it (dashi_les_step_diag):
+ * the same products and tendency as without (rhs bit for bit), and from them r[0..3] = max|u|,
+ * max|v|, <nu_t> (the fused products reduce them; else real_maxabs of u and v) and <w T_diss> */
+static int rhs_with_diag(dashi_les *s, dashi_field *w, dashi_field *rhs, dashi_tend_params *p,
+                         double r[4]) {
+  const struct dashi_backend_ops *ops = s->b->ops;
+  bool fused = ops->nonlinear_products != NULL;
+  DASHI_CALL(nonlinear_products(s, w, fused ? NULL : &r[2], &p->q2_in_adv, fused ? r : NULL));
+  if (!fused) {
+    DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &r[0]));
+    DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &r[1]));
+  }
+  dashi_tend_params q = *p;
+  q.with_adv = q.with_force = q.q2_in_adv = false;
+  DASHI_CALL(tendency(s, &q, w, s->scratch));
+  DASHI_CALL(ops->spec_dot(s->b, w, s->scratch, &r[3]));
+  return tendency(s, p, w, rhs);
+}
+
 int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs) {
   PetscLogEventBegin(dashi_ev_rhs, 0, 0, 0, 0);
   dashi_tend_params p = tend_params(s);
-  int rc = nonlinear_products(s, w, NULL, &p.q2_in_adv);
-  if (!rc) rc = tendency(s, &p, w, rhs);
+  double *ride = w == s->w ? s->diag_ride : NULL;
+  int rc;
+  if (ride) {
+    s->diag_ride = NULL;
+    rc = rhs_with_diag(s, w, rhs, &p, ride);
+  } else {
+    rc = nonlinear_products(s, w, NULL, &p.q2_in_adv, NULL);
+    if (!rc) rc = tendency(s, &p, w, rhs);
+  }
   s->rhs_evals++;
   PetscLogEventEnd(dashi_ev_rhs, 0, 0, 0, 0);
   return rc;
@@ -98,14 +126,14 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
   if (!p.with_adv && !p.with_sgs && !p.with_linear && !p.with_force && strcmp(term, "sgs") &&
       strcmp(term, "force"))
     return dashi_err(DASHI_ERR_USAGE, "unknown right-hand-side term '%s'", term);
-  DASHI_CALL(nonlinear_products(s, w, NULL, NULL));
+  DASHI_CALL(nonlinear_products(s, w, NULL, NULL, NULL));
   return tendency(s, &p, w, out);
 }
 
 int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double uv_max[2],
                                    double *nu_t_mean) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL));
+  DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL, NULL));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &uv_max[0]));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &uv_max[1]));
   dashi_tend_params p = tend_params(s);

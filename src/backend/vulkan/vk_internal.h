@@ -382,6 +382,9 @@ enum { VK_RED_PLANE, VK_RED_MOMENTS, VK_RED_MAXABS, VK_RED_MEAN };
  * host's share of it into out: at once (one submit and wait) or, deferred, at the closing
  * vk_reductions_defer */
 int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind, double *out);
+/* the same from partials at `part` (the row kernel's, vk_rows.c) */
+int vk_reduce_at(vk_ctx *c, VkDeviceAddress part, uint32_t nparts, uint32_t ncomp, uint32_t op,
+                 int kind, double *out);
 int vk_reductions_defer(dashi_backend *b, dashi_defer mode);
 int vk_spec_dot(dashi_backend *b, const dashi_field *x, const dashi_field *y, double *out);
 int vk_spec_moments(dashi_backend *b, const dashi_field *w, double out[3]);

@@ -48,7 +48,7 @@ static const struct {
     [PIPE_CARRIER_ANNIHILATE] = {"carrier_annihilate", false, true},
     [PIPE_CARRIER_FINING] = {"carrier_fining", false, true},
     [PIPE_CARRIER_P95] = {"carrier_p95", false, true},
-    [PIPE_ROWS] = {"rows_pair", false, false, 1},
+    [PIPE_ROWS] = {"rows_pair", true, false, 1},
     [PIPE_XFFT_SRC1] = {"xfft", false, false, 2, "xfft sources 1"},
     [PIPE_XFFT_SRC2] = {"xfft", false, false, 3, "xfft sources 2"},
     [PIPE_XFFT_PRD1] = {"xfft", false, false, 4, "xfft products 1"},

@@ -51,6 +51,11 @@ static uint32_t defer_base(const vk_ctx *c) {
 }
 
 int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind, double *out) {
+  return vk_reduce_at(c, c->partials.addr, nparts, ncomp, op, kind, out);
+}
+
+int vk_reduce_at(vk_ctx *c, VkDeviceAddress part, uint32_t nparts, uint32_t ncomp, uint32_t op,
+                 int kind, double *out) {
   uint32_t slot = 0;
   if (c->red_defer) {
     slot = defer_base(c) + c->red_slots;
@@ -62,7 +67,7 @@ int vk_reduce(vk_ctx *c, uint32_t nparts, uint32_t ncomp, uint32_t op, int kind,
   }
   vk_pc p;
   pc_init(&p, c);
-  pc_addr(&p, c->partials.addr);
+  pc_addr(&p, part);
   pc_addr(&p, c->results.addr + (VkDeviceAddress)slot * (c->acc64 ? 8 : 4));
   pc_u32(&p, ncomp);
   pc_u32(&p, nparts);

@@ -254,13 +254,22 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
   for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 ? src[i] : 0);
   for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
   pc_addr(&p, c->rows_tw.addr);
+  pc_addr(&p, c->partials.addr);
   pc_real(&p, 2.0 * sp->smag);
   pc_real(&p, 1.0 / ((double)g->N * g->N));
   pc_u32(&p, (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u) | (src[3] ? 0u : 8u) |
-                 (sp->fold_q2 ? 16u : 0u));
+                 (sp->fold_q2 ? 16u : 0u) | (sp->diag ? 32u : 0u) |
+                 (sp->diag && sp->fold_q2 ? 64u : 0u));
   pc_u32(&p, kin);
   pc_u32(&p, kout);
-  return vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx);
+  DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx));
+  if (!sp->diag) return 0;
+  /* the row kernel's partials (rows_pair.comp reduce_uv, reduce_nut): max|u|, max|v|, sum nu_t */
+  uint32_t R = (uint32_t)g->nx;
+  VkDeviceAddress a = c->partials.addr, acc = c->acc64 ? 8 : 4;
+  DASHI_CALL(vk_reduce_at(c, a, R, 2, 1, VK_RED_MAXABS, &sp->diag[0]));
+  DASHI_CALL(vk_reduce_at(c, a + 2 * R * acc, R, 2, 1, VK_RED_MAXABS, &sp->diag[1]));
+  return vk_reduce_at(c, a + 4 * R * acc, R, 1, 0, VK_RED_MEAN, &sp->diag[2]);
 }
 
 /* one step of the own x passes (xfft.comp, pipeline `id`) on n fields at dst (in place; the
@@ -314,7 +323,9 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
   if (sp->fold_q2 && (!sgs || lap))
     return dashi_err(DASHI_ERR_USAGE, "nonlinear_products: fold_q2 needs the div form with SGS");
-  int want_nd = sgs ? (lap ? 7 : 6) : 4, want_nn = sgs ? (lap || sp->fold_q2 ? 2 : 3) : 1;
+  /* with diag and fold_q2, q2 also in out[2] */
+  int want_nd = sgs ? (lap ? 7 : 6) : 4,
+      want_nn = sgs ? (lap || (sp->fold_q2 && !sp->diag) ? 2 : 3) : 1;
   bool same = nd == want_nd && nn == want_nn;
   for (int i = 0; same && i < nd; i++) same = ops[i] == want_ops[i];
   if (!same)
@@ -346,20 +357,29 @@ int vk_products(dashi_backend *b, const dashi_sgs_params *sp, const dashi_field 
       ns++;
     }
   for (int i = 0; i < nn; i++) po[i] = slab ? c->temp.addr + i * xrow : VKF(out[i])->addr;
+  /* the x passes of the products: out[0..1] exactly as without diag, q2 of a fold (diag) on its
+   * own after them */
+  int n1 = sp->fold_q2 && sp->diag ? 2 : nn;
+  if (sp->diag && 5 * (uint64_t)g->nx > 3 * (uint64_t)VK_MAX_GROUPS)
+    return dashi_err(DASHI_ERR_USAGE, "nonlinear_products: %d rows' reductions exceed the partials",
+                     g->nx);
   if (!slab && c->xfft) {
     DASHI_CALL(xfft_sources(c, VKF(w)->addr, ns, sops, dst, cin));
     DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-    DASHI_CALL(xfft_products(c, nn, po, cout));
+    DASHI_CALL(xfft_products(c, n1, po, cout));
+    if (n1 < nn) DASHI_CALL(xfft_products(c, nn - n1, po + n1, cout));
   } else {
     DASHI_CALL(vk_derive_record(c, VKF(w)->addr, ns, sops, dst, 0, cin, true));
     if (slab) {
       DASHI_CALL(vk_fft_rows_in(c, ns));
       DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-      return vk_fft_rows_out(c, nn, c->temp.addr, out, bout);
+      DASHI_CALL(vk_fft_rows_out(c, n1, c->temp.addr, out, bout));
+      return n1 < nn ? vk_fft_rows_out(c, nn - n1, po[n1], out + n1, bout) : 0;
     }
     DASHI_CALL(vk_fft_xpass(c, ns, sd, cin));
     DASHI_CALL(rows_dispatch(c, sp, src, po, nn, kin, kout, bout));
-    DASHI_CALL(vk_fft_xpass(c, nn, out, cout));
+    DASHI_CALL(vk_fft_xpass(c, n1, out, cout));
+    if (n1 < nn) DASHI_CALL(vk_fft_xpass(c, nn - n1, out + n1, cout));
   }
   if (!bout)
     for (int i = 0; i < nn; i++) {
