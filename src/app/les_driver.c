@@ -44,7 +44,7 @@ typedef struct {
   dashi_field *good; /* last state that passed the finite/CFL check */
   int64_t good_step;
   double good_time;
-  dashi_field *cand; /* the state of a record riding on the step after it (ride_record) */
+  dashi_field *cand; /* the state of a record riding on the step after it (step_and_record) */
   double *canon, *slab, *Ek;
   int64_t steps, start_step;
   bool resumed, continues;
@@ -126,7 +126,8 @@ static char *implementation_spec(driver *d) {
   return s;
 }
 
-static int manifest(driver *d, const char *status) {
+/* the run's entry with the step and time it is at (a stop after a riding record: the record's) */
+static int manifest_at(driver *d, const char *status, int64_t step, double time) {
   if (d->g.rank) return 0;
   cJSON *p, *e = dashi_entry_begin(d->out, d->cmd, NULL, status, &p);
   cJSON_AddStringToObject(p, "truth", "truth.h5");
@@ -137,9 +138,13 @@ static int manifest(driver *d, const char *status) {
                                      "Cs",        "sgs_form", "forcing", "dealias", "ts",
                                      "precision", "backend",  "ic",      "seed"};
   dashi_entry_parameters(e, d->o, keys, sizeof keys / sizeof keys[0], d->g.size);
-  cJSON_AddNumberToObject(e, "step", (double)(d->les ? d->les->step : 0));
-  cJSON_AddNumberToObject(e, "time", d->les ? d->les->time : 0.0);
+  cJSON_AddNumberToObject(e, "step", (double)step);
+  cJSON_AddNumberToObject(e, "time", time);
   return dashi_entry_write(d->out, e);
+}
+
+static int manifest(driver *d, const char *status) {
+  return manifest_at(d, status, d->les ? d->les->step : 0, d->les ? d->les->time : 0.0);
 }
 
 static int ckpt_job_run(void *arg) {
@@ -347,7 +352,21 @@ static int setup(driver *d) {
   DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
   DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));
-  DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->cand));
+  /* the state of a record riding on its step (step_and_record). Where a rank's device has no room
+   * for it the records are computed before their steps, as before, and the log says so */
+  if (dashi_opt_i(d->o, "stats_every") > 0 && !(d->hooks && d->hooks->at_step)) {
+    int mine = d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->cand) == 0, all = mine;
+    DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d->comm));
+    if (!all) {
+      if (mine) d->b->ops->field_destroy(d->b, d->cand);
+      d->cand = NULL;
+      dashi_log(d->comm,
+                "dashi %s: no memory for one more spectral field on some rank's device: "
+                "each diagnostics record takes a right-hand side of its own (about one "
+                "step more per -stats_every steps)\n",
+                d->cmd);
+    }
+  }
   double t_end = dashi_opt_r(d->o, "t_end");
   d->steps = t_end > 0 ? (int64_t)llround(t_end / cfg.dt) : dashi_opt_i(d->o, "steps");
   if (d->steps < 0) return dashi_err(DASHI_ERR_USAGE, "-steps must be non-negative");
@@ -401,7 +420,7 @@ static int numerics_stop(driver *d, const dashi_les_diag *dg, bool finite, dashi
   else
     snprintf(why, sizeof why, "CFL number %.3g exceeds -cfl_max %g at step %lld (t=%g, dt=%g)",
              dg->cfl, dashi_opt_r(d->o, "cfl_max"), (long long)dg->step, dg->time, d->les->cfg.dt);
-  manifest(d, finite ? "failed: CFL" : "failed: non-finite");
+  manifest_at(d, finite ? "failed: CFL" : "failed: non-finite", dg->step, dg->time);
   char also[2100] = "";
   if (d->out_rc) snprintf(also, sizeof also, " (Also, an earlier write failed: %s)", d->out_err);
   if (rc)
@@ -467,7 +486,8 @@ static int step_and_record(driver *d, bool ride) {
 
 /* A step's outputs. Its diagnostics record rides on the next step (*ride, step_and_record) where
  * the step writes nothing else and is not the last: the same record, without the separate
- * right-hand side it costs otherwise. */
+ * right-hand side it costs otherwise. Not with an at_step hook (`dashi run`: it is promised the
+ * step's checked record before it runs, app.h) nor without room for d->cand (setup). */
 static int record(driver *d, bool *ride) {
   dashi_les *s = d->les;
   int64_t st = s->step;
@@ -478,7 +498,7 @@ static int record(driver *d, bool *ride) {
        ckpt = (every(st, dashi_opt_i(d->o, "checkpoint_every")) && st != d->start_step) || final;
   *ride = false;
   if (every(st, dashi_opt_i(d->o, "stats_every")) || final) {
-    if (!final && !spectra && !snap && !ckpt) return *ride = true, 0;
+    if (!final && !spectra && !snap && !ckpt && d->cand) return *ride = true, 0;
     DASHI_CALL(record_now(d));
   }
   PetscLogStagePush(dashi_stage_io);
@@ -522,7 +542,7 @@ static int truth_write_stop(driver *d, bool ride) {
   int64_t step = ride ? d->last.step : d->les->step;
   int rc = write_checkpoint_of(d, ride ? d->cand : d->les->w, step,
                                ride ? d->last.time : d->les->time, false);
-  manifest(d, "failed: truth file write");
+  manifest_at(d, "failed: truth file write", step, ride ? d->last.time : d->les->time);
   if (rc)
     return dashi_err(DASHI_ERR_IO, "%s; writing the checkpoint of step %lld also failed: %s", why,
                      (long long)step, dashi_err_msg());
@@ -644,7 +664,7 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
     if (!rc) rc = manifest(&d, "completed");
   }
   if (d.les) d.b->ops->field_destroy(d.b, d.good);
-  if (d.les) d.b->ops->field_destroy(d.b, d.cand);
+  if (d.cand) d.b->ops->field_destroy(d.b, d.cand);
   dashi_les_destroy(d.les);
   dashi_backend_destroy(d.b);
   if (d.bg_comm != MPI_COMM_NULL) MPI_Comm_free(&d.bg_comm);

@@ -87,7 +87,9 @@ UNSTABLE = ["-N", 32, "-steps", 200, "-sgs", "none", "-forcing", "kolmogorov", "
             "-kf", 2, "-stats_every", 5, "-progress_every", 0, "-snapshot_every", 0]
 
 
-def check_stop_checkpoint(r, want_step):
+def check_stop_checkpoint(r, want_step, stop_step):
+    # the checkpoint of the last good state; the manifest names the step of the stop (a record
+    # between outputs rides on the step after it: the entry must not name that one)
     ck = checkpoint(r.out, want_step)
     assert ck.is_file() and str(ck) in r.error_line(), f"checkpoint {ck} not written or not named"
     with h5py.File(ck, "r") as f:
@@ -96,7 +98,9 @@ def check_stop_checkpoint(r, want_step):
     assert w.shape == (16, 32, 2) and np.all(np.isfinite(w)) and np.abs(w).max() > 0
     with open(r.out.parent / "manifest.json") as m:
         runs = {e["id"]: e for e in json.load(m)["runs"]}
-    return ck, runs[os.path.realpath(r.out)]["status"]
+    entry = runs[os.path.realpath(r.out)]
+    assert entry["step"] == stop_step, entry
+    return ck, entry["status"]
 
 
 def test_cfl_stop_then_restart(dashi, ok_run, tmp_path):
@@ -104,7 +108,7 @@ def test_cfl_stop_then_restart(dashi, ok_run, tmp_path):
     r = dashi(*UNSTABLE, "-dt", 0.05, out=tmp_path / "cfl")
     line = assert_error(r, NUMERICS, "CFL number", "exceeds -cfl_max 1", "dt=0.05", "reduce -dt",
                         "-restart")
-    ck, status = check_stop_checkpoint(r, 15)
+    ck, status = check_stop_checkpoint(r, 15, 15)
     assert status == "failed: CFL"
     d = diagnostics(r.out)
     assert d["step"][-1] == 15 and d["cfl"][-1] > 1 and np.all(d["cfl"][:-1] <= 1), line
@@ -119,7 +123,7 @@ def test_nonfinite_stop_then_restart(dashi, ok_run, tmp_path):
     r = dashi("-N", 32, "-steps", 200, "-sgs", "none", "-nu0", 0, "-dealias", "none", "-dt", 1,
               "-cfl_max", 1e300, "-stats_every", 10, "-progress_every", 0, out=tmp_path / "nan")
     assert_error(r, NUMERICS, "non-finite values at step 10", "last good state (step 0)")
-    ck, status = check_stop_checkpoint(r, 0)
+    ck, status = check_stop_checkpoint(r, 0, 10)
     assert status == "failed: non-finite"
     d = diagnostics(r.out)
     assert list(d["step"]) == [0] and np.all(np.isfinite(d["Z"])), "a non-finite record was written"
