@@ -20,16 +20,21 @@ int dashi_les_omega_slab_native(dashi_les *s, void *slab, bool *single) {
   return ops->real_get_native(s->b, s->rl[0], slab);
 }
 
-/* the record's reductions; their results are read after the last one */
-static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double uv[2]) {
+/* the record's reductions of the state itself (no products): moments, max|w|, inj_Z */
+static int state_reductions(dashi_les *s, dashi_les_diag *d, double m[3]) {
   const struct dashi_backend_ops *ops = s->b->ops;
   DASHI_CALL(ops->spec_moments(s->b, s->w, m));
   DASHI_CALL(ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &d->max_omega));
-  DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, uv, &d->nu_t_mean));
-  DASHI_CALL(ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z));
   if (s->force) DASHI_CALL(ops->spec_dot(s->b, s->w, s->force, &d->inj_Z));
   return 0;
+}
+
+/* the record's reductions; their results are read after the last one */
+static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double uv[2]) {
+  DASHI_CALL(state_reductions(s, d, m));
+  DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, uv, &d->nu_t_mean));
+  return s->b->ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z);
 }
 
 /* the record's scalars from the reductions' results */
@@ -75,10 +80,7 @@ int dashi_les_step_diag(dashi_les *s, dashi_les_diag *d) {
   start(s, d);
   if (ops->reductions_defer) DASHI_CALL(ops->reductions_defer(s->b, DASHI_DEFER_BEGIN));
   PetscLogEventBegin(dashi_ev_diag, 0, 0, 0, 0);
-  int rc = ops->spec_moments(s->b, s->w, m);
-  if (!rc) rc = ops->fft_inverse(s->b, 1, &s->w, &s->rl[0]);
-  if (!rc) rc = ops->real_maxabs(s->b, s->rl[0], &d->max_omega);
-  if (!rc && s->force) rc = ops->spec_dot(s->b, s->w, s->force, &d->inj_Z);
+  int rc = state_reductions(s, d, m);
   PetscLogEventEnd(dashi_ev_diag, 0, 0, 0, 0);
   if (!rc) {
     s->diag_ride = r;

@@ -81,21 +81,26 @@ static int tendency(dashi_les *s, const dashi_tend_params *p, dashi_field *w, da
                                   p->q2_in_adv ? NULL : s->nl_spec[2], s->force, rhs);
 }
 
+/* the SGS + viscous + drag tendency of w from its products in nl_spec (q1, q2: never folded) */
+static int dissipative_of_products(dashi_les *s, dashi_field *w, dashi_field *out) {
+  dashi_tend_params q = tend_params(s);
+  q.with_adv = q.with_force = false;
+  return tendency(s, &q, w, out);
+}
+
 /* the right-hand side of the state with a diagnostics record riding on it (dashi_les_step_diag):
  * the same products and tendency as without (rhs bit for bit), and from them r[0..3] = max|u|,
- * max|v|, <nu_t> (the fused products reduce them; else real_maxabs of u and v) and <w T_diss> */
+ * max|v|, <nu_t> (the fused products reduce them; else dashi_les_dissipative_tendency, as for a
+ * record before its step) and <w T_diss> */
 static int rhs_with_diag(dashi_les *s, dashi_field *w, dashi_field *rhs, dashi_tend_params *p,
                          double r[4]) {
   const struct dashi_backend_ops *ops = s->b->ops;
-  bool fused = ops->nonlinear_products != NULL;
-  DASHI_CALL(nonlinear_products(s, w, fused ? NULL : &r[2], &p->q2_in_adv, fused ? r : NULL));
-  if (!fused) {
-    DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &r[0]));
-    DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &r[1]));
+  if (!ops->nonlinear_products) /* w is the state: the record's own way, then the step's */
+    DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, r, &r[2]));
+  else {
+    DASHI_CALL(nonlinear_products(s, w, NULL, &p->q2_in_adv, r));
+    DASHI_CALL(dissipative_of_products(s, w, s->scratch));
   }
-  dashi_tend_params q = *p;
-  q.with_adv = q.with_force = q.q2_in_adv = false;
-  DASHI_CALL(tendency(s, &q, w, s->scratch));
   DASHI_CALL(ops->spec_dot(s->b, w, s->scratch, &r[3]));
   return tendency(s, p, w, rhs);
 }
@@ -136,8 +141,5 @@ int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double uv_max
   DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL, NULL));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &uv_max[0]));
   DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &uv_max[1]));
-  dashi_tend_params p = tend_params(s);
-  p.with_adv = false;
-  p.with_force = false;
-  return tendency(s, &p, s->w, out);
+  return dissipative_of_products(s, s->w, out);
 }
