@@ -78,10 +78,12 @@ int dashi_les_init_state(dashi_les *s);
  * slab [nx][N] (forward FFT, then the dealiasing filter). */
 int dashi_les_set_state_spec(dashi_les *s, const double *canon);
 int dashi_les_set_state_slab(dashi_les *s, const double *slab);
-/* Dissipative tendency (SGS + nu0 + drag) of the state into out; max|u| and max|v| (uv_max);
- * <nu_t>. The three scalars may arrive only when the backend's deferred reductions close. */
-int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double uv_max[2],
-                                   double *nu_t_mean);
+/* A diagnostics record's terms of the state: its dissipative tendency (SGS + nu0 + drag) into
+ * out, r[0] = max|u|, r[1] = max|v|, r[2] = <nu_t> - through the backend's fused products where it
+ * has them (their own reductions), the same way as a record riding on a step
+ * (dashi_les_step_diag). The scalars may arrive only when the backend's deferred reductions
+ * close. */
+int dashi_les_record_terms(dashi_les *s, dashi_field *out, double r[3]);
 /* rhs = f(w) (full right-hand side, dealiased nonlinear part) */
 int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs);
 /* Individual terms on state w: adv (dealiased), sgs (dealiased), linear (-nu0 k^2 - drag) w, force.

@@ -30,10 +30,11 @@ static int state_reductions(dashi_les *s, dashi_les_diag *d, double m[3]) {
   return 0;
 }
 
-/* the record's reductions; their results are read after the last one */
-static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double uv[2]) {
+/* the record's reductions (r: max|u|, max|v|, <nu_t>); their results are read after the last
+ * one */
+static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double r[3]) {
   DASHI_CALL(state_reductions(s, d, m));
-  DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, uv, &d->nu_t_mean));
+  DASHI_CALL(dashi_les_record_terms(s, s->scratch, r));
   return s->b->ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z);
 }
 
@@ -64,11 +65,12 @@ static void start(const dashi_les *s, dashi_les_diag *d) {
 /* deferred where the backend can (reductions_defer: one wait for a GPU per record) */
 static int diagnostics(dashi_les *s, dashi_les_diag *d) {
   int (*defer)(dashi_backend *, dashi_defer) = s->b->ops->reductions_defer;
-  double m[3], uv[2];
+  double m[3], r[3];
   start(s, d);
   if (defer) DASHI_CALL(defer(s->b, DASHI_DEFER_BEGIN));
-  DASHI_CALL(close_defer(s, reductions(s, d, m, uv)));
-  finish(s, d, m, uv);
+  DASHI_CALL(close_defer(s, reductions(s, d, m, r)));
+  d->nu_t_mean = r[2];
+  finish(s, d, m, r);
   return 0;
 }
 

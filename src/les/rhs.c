@@ -88,20 +88,40 @@ static int dissipative_of_products(dashi_les *s, dashi_field *w, dashi_field *ou
   return tendency(s, &q, w, out);
 }
 
+/* the SGS + viscous + drag tendency of the state (out) with r[0..2] = max|u|, max|v|, <nu_t>
+ * (unfused ops: products with nu_t_mean, then two real_maxabs) */
+static int dissipative_tendency(dashi_les *s, dashi_field *out, double r[3]) {
+  const struct dashi_backend_ops *ops = s->b->ops;
+  DASHI_CALL(nonlinear_products(s, s->w, &r[2], NULL, NULL));
+  DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &r[0]));
+  DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &r[1]));
+  return dissipative_of_products(s, s->w, out);
+}
+
+/* A record's terms of the state: its SGS + viscous + drag tendency (out) and r[0..2] = max|u|,
+ * max|v|, <nu_t>. Where the backend fuses the products they reduce these themselves (diag), and
+ * nl_spec then holds the state's products as the step's right-hand side takes them (*q2_in_adv:
+ * nonlinear_products' folded); else the unfused ops. One way for a record that rides on a step
+ * and one that does not: their values are the same, bit for bit. */
+static int record_terms(dashi_les *s, dashi_field *out, double r[3], bool *q2_in_adv) {
+  *q2_in_adv = false;
+  if (!s->b->ops->nonlinear_products) return dissipative_tendency(s, out, r);
+  DASHI_CALL(nonlinear_products(s, s->w, NULL, q2_in_adv, r));
+  return dissipative_of_products(s, s->w, out);
+}
+
+int dashi_les_record_terms(dashi_les *s, dashi_field *out, double r[3]) {
+  bool folded;
+  return record_terms(s, out, r, &folded);
+}
+
 /* the right-hand side of the state with a diagnostics record riding on it (dashi_les_step_diag):
- * the same products and tendency as without (rhs bit for bit), and from them r[0..3] = max|u|,
- * max|v|, <nu_t> (the fused products reduce them; else dashi_les_dissipative_tendency, as for a
- * record before its step) and <w T_diss> */
+ * the same products and tendency as without (rhs bit for bit), and from them the record's terms
+ * r[0..2] (record_terms) and r[3] = <w T_diss> */
 static int rhs_with_diag(dashi_les *s, dashi_field *w, dashi_field *rhs, dashi_tend_params *p,
                          double r[4]) {
-  const struct dashi_backend_ops *ops = s->b->ops;
-  if (!ops->nonlinear_products) /* w is the state: the record's own way, then the step's */
-    DASHI_CALL(dashi_les_dissipative_tendency(s, s->scratch, r, &r[2]));
-  else {
-    DASHI_CALL(nonlinear_products(s, w, NULL, &p->q2_in_adv, r));
-    DASHI_CALL(dissipative_of_products(s, w, s->scratch));
-  }
-  DASHI_CALL(ops->spec_dot(s->b, w, s->scratch, &r[3]));
+  DASHI_CALL(record_terms(s, s->scratch, r, &p->q2_in_adv));
+  DASHI_CALL(s->b->ops->spec_dot(s->b, w, s->scratch, &r[3]));
   return tendency(s, p, w, rhs);
 }
 
@@ -133,13 +153,4 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
     return dashi_err(DASHI_ERR_USAGE, "unknown right-hand-side term '%s'", term);
   DASHI_CALL(nonlinear_products(s, w, NULL, NULL, NULL));
   return tendency(s, &p, w, out);
-}
-
-int dashi_les_dissipative_tendency(dashi_les *s, dashi_field *out, double uv_max[2],
-                                   double *nu_t_mean) {
-  const struct dashi_backend_ops *ops = s->b->ops;
-  DASHI_CALL(nonlinear_products(s, s->w, nu_t_mean, NULL, NULL));
-  DASHI_CALL(ops->real_maxabs(s->b, s->rl[0], &uv_max[0]));
-  DASHI_CALL(ops->real_maxabs(s->b, s->rl[1], &uv_max[1]));
-  return dissipative_of_products(s, s->w, out);
 }
