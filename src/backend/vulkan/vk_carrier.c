@@ -423,17 +423,9 @@ int dashi_vk_decode_carrier(dashi_vk_decoder *d, const double *omega_lp, const d
   return finish(d, e_target, omega, st, history, carrier);
 }
 
-/* device bytes -> host through the backend's staging buffer */
 static int download(dashi_vk_decoder *d, const vk_buffer *b, VkDeviceSize off, VkDeviceSize bytes,
                     void *host) {
-  vk_ctx *c = d->c;
-  if (bytes > c->staging.size)
-    return dashi_err(DASHI_ERR_DEVICE, "GPU decode: read-back of %llu bytes exceeds the staging",
-                     (unsigned long long)bytes);
-  DASHI_CALL(vk_copy(c, b->buf, off, c->staging.buf, 0, bytes));
-  DASHI_CALL(vk_sync(c));
-  memcpy(host, c->staging.map, bytes);
-  return 0;
+  return vk_download(d->c, b->buf, off, bytes, host);
 }
 
 int dashi_vk_decoder_threshold(dashi_vk_decoder *d, int j, int8_t *s) {

@@ -300,8 +300,9 @@ int vk_spec_put(dashi_backend *b, dashi_field *f, const double *canon);
 int vk_real_get(dashi_backend *b, const dashi_field *f, double *slab);
 int vk_real_get_native(dashi_backend *b, const dashi_field *f, void *slab);
 int vk_real_put(dashi_backend *b, dashi_field *f, const double *slab);
-/* host bytes -> device buffer through the staging buffer (submits and waits) */
+/* host bytes -> device buffer and back, through the staging buffer (submit and wait) */
 int vk_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, const void *host);
+int vk_download(vk_ctx *c, VkBuffer src, VkDeviceSize offset, VkDeviceSize bytes, void *host);
 /* zero the Nyquist modes of n fields equally spaced from `first` (slot spacing) */
 int vk_zero_nyquist(vk_ctx *c, VkDeviceAddress first, int n, VkDeviceSize stride_bytes);
 /* bytes (a multiple of 16, both addresses 16-byte aligned) from src to dst on the device: a
