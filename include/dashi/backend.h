@@ -45,11 +45,11 @@ typedef struct {
   /* nonlinear_products only, div form with SGS: out = {adv + i ky q2, q1} (nn = 2), for a caller
    * that needs only the whole right-hand side (spec_tendency with q2_in_adv) */
   bool fold_q2;
-  /* nonlinear_products only (a diagnostics record riding on a step's right-hand side,
-   * dashi_les_step_diag): also reduce, from the real fields the op makes, diag[0] = max|u|,
-   * diag[1] = max|v| (NaN where a value is not finite, as real_maxabs) and diag[2] = <nu_t> (0
-   * without SGS), deferrable like the other reductions; with fold_q2, out[2] gets q2 as well
-   * (nn = 3; out[0] and out[1] exactly as without it), for the SGS term alone */
+  /* nonlinear_products only (a diagnostics record: dashi_les_record_terms, on its own or riding
+   * on a step's right-hand side, dashi_les_step_diag): also reduce, from the real fields the op
+   * makes, diag[0] = max|u|, diag[1] = max|v| (NaN where a value is not finite, as real_maxabs) and
+   * diag[2] = <nu_t> (0 without SGS), deferrable like the other reductions; with fold_q2, out[2]
+   * gets q2 as well (nn = 3; out[0] and out[1] exactly as without it), for the SGS term alone */
   double *diag;
 } dashi_sgs_params;
 

@@ -423,15 +423,10 @@ int dashi_vk_decode_carrier(dashi_vk_decoder *d, const double *omega_lp, const d
   return finish(d, e_target, omega, st, history, carrier);
 }
 
-static int download(dashi_vk_decoder *d, const vk_buffer *b, VkDeviceSize off, VkDeviceSize bytes,
-                    void *host) {
-  return vk_download(d->c, b->buf, off, bytes, host);
-}
-
 int dashi_vk_decoder_threshold(dashi_vk_decoder *d, int j, int8_t *s) {
   if (j < 0 || j >= d->m) return dashi_err(DASHI_ERR_USAGE, "GPU decode: no member %d", j);
   int32_t *t = malloc(4 * d->cells);
-  int rc = download(d, &d->s[0], 4 * (VkDeviceSize)j * d->cells, 4 * d->cells, t);
+  int rc = vk_download(d->c, d->s[0].buf, 4 * (VkDeviceSize)j * d->cells, 4 * d->cells, t);
   for (size_t k = 0; k < d->cells && !rc; k++) s[k] = (int8_t)t[k];
   free(t);
   return rc;
@@ -441,7 +436,7 @@ int dashi_vk_decoder_fining(dashi_vk_decoder *d, int j, uint16_t *life, uint8_t 
                             uint8_t *killed) {
   if (j < 0 || j >= d->m) return dashi_err(DASHI_ERR_USAGE, "GPU decode: no member %d", j);
   uint32_t *t = malloc(4 * d->cells);
-  int rc = download(d, &d->fin, 4 * (VkDeviceSize)j * d->cells, 4 * d->cells, t);
+  int rc = vk_download(d->c, d->fin.buf, 4 * (VkDeviceSize)j * d->cells, 4 * d->cells, t);
   for (size_t k = 0; k < d->cells && !rc; k++) {
     if (life) life[k] = (uint16_t)(t[k] & 0xffffu);
     if (cool) cool[k] = (uint8_t)(t[k] >> 16 & 0xffu);
