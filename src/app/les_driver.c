@@ -602,9 +602,15 @@ static int time_loop(driver *d) {
     if (rc == DASHI_ERR_IO && dashi_truth_failed(d->tf)) return truth_write_stop(d, ride);
     DASHI_CALL(rc);
     if (pe > 0 && s->step % pe == 0) {
+      /* the rate and ETA of steps done, not of steps recorded: a GPU may be submits behind (with
+       * -stats_every 0 nothing else waits for it) */
+      DASHI_CALL(d->b->ops->sync(d->b));
       char extra[160];
-      snprintf(extra, sizeof extra, "t=%.4g  E=%.5g Z=%.5g cfl=%.3f", s->time, d->last.E, d->last.Z,
-               d->last.cfl);
+      if (dashi_opt_i(d->o, "stats_every") > 0)
+        snprintf(extra, sizeof extra, "t=%.4g  E=%.5g Z=%.5g cfl=%.3f", s->time, d->last.E,
+                 d->last.Z, d->last.cfl);
+      else /* no record yet: no zeros shown as values */
+        snprintf(extra, sizeof extra, "t=%.4g", s->time);
       dashi_progress_line(d->comm, &prog, "step", s->step, d->steps, extra);
     }
   }
