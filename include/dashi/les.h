@@ -78,12 +78,12 @@ int dashi_les_init_state(dashi_les *s);
  * slab [nx][N] (forward FFT, then the dealiasing filter). */
 int dashi_les_set_state_spec(dashi_les *s, const double *canon);
 int dashi_les_set_state_slab(dashi_les *s, const double *slab);
-/* A diagnostics record's terms of the state: its dissipative tendency (SGS + nu0 + drag) into
- * out, r[0] = max|u|, r[1] = max|v|, r[2] = <nu_t> - through the backend's fused products where it
- * has them (their own reductions), the same way as a record riding on a step
- * (dashi_les_step_diag). The scalars may arrive only when the backend's deferred reductions
- * close. */
-int dashi_les_record_terms(dashi_les *s, dashi_field *out, double r[3]);
+/* A diagnostics record's terms of the state: r[0] = max|u|, r[1] = max|v|, r[2] = <nu_t> and
+ * r[3] = <w T_diss>, T_diss its dissipative tendency (SGS + nu0 + drag; left in s->scratch) -
+ * through the backend's fused products where it has them (their own reductions), the same way as
+ * a record riding on a step (dashi_les_step_diag). The scalars may arrive only when the backend's
+ * deferred reductions close. */
+int dashi_les_record_terms(dashi_les *s, double r[4]);
 /* rhs = f(w) (full right-hand side, dealiased nonlinear part) */
 int dashi_les_rhs(dashi_les *s, dashi_field *w, dashi_field *rhs);
 /* Individual terms on state w: adv (dealiased), sgs (dealiased), linear (-nu0 k^2 - drag) w, force.
@@ -92,9 +92,9 @@ int dashi_les_rhs_term(dashi_les *s, dashi_field *w, const char *term, dashi_fie
 int dashi_les_step(dashi_les *s);
 int dashi_les_diagnostics(dashi_les *s, dashi_les_diag *d);
 /* One step, and in d the diagnostics of the state before it - the values dashi_les_diagnostics
- * gives there, to round-off where a backend's fused products reduce them - taken from the step's
- * first right-hand side (its products make u, v and nu_t anyway) instead of a separate one. The
- * step is the same as dashi_les_step's, bit for bit. */
+ * gives there, bit for bit - taken from the step's first right-hand side (its products make u, v
+ * and nu_t anyway) instead of a separate one. The step is the same as dashi_les_step's, bit for
+ * bit. */
 int dashi_les_step_diag(dashi_les *s, dashi_les_diag *d);
 int dashi_les_spectrum(dashi_les *s, double *Ek);
 /* vorticity of the state in real space, canonical slab [nx][N] */

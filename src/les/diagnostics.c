@@ -30,20 +30,20 @@ static int state_reductions(dashi_les *s, dashi_les_diag *d, double m[3]) {
   return 0;
 }
 
-/* the record's reductions (r: max|u|, max|v|, <nu_t>); their results are read after the last
- * one */
-static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double r[3]) {
+/* the record's reductions (m: moments; r: dashi_les_record_terms); their results are read after
+ * the last one */
+static int reductions(dashi_les *s, dashi_les_diag *d, double m[3], double r[4]) {
   DASHI_CALL(state_reductions(s, d, m));
-  DASHI_CALL(dashi_les_record_terms(s, s->scratch, r));
-  return s->b->ops->spec_dot(s->b, s->w, s->scratch, &d->diss_Z);
+  return dashi_les_record_terms(s, r);
 }
 
 /* the record's scalars from the reductions' results */
-static void finish(const dashi_les *s, dashi_les_diag *d, const double m[3], const double uv[2]) {
+static void finish(const dashi_les *s, dashi_les_diag *d, const double m[3], const double r[4]) {
   d->E = m[0], d->Z = m[1], d->P = m[2];
-  double umax = uv[0] > uv[1] || uv[0] != uv[0] ? uv[0] : uv[1];
+  double umax = r[0] > r[1] || r[0] != r[0] ? r[0] : r[1];
   d->cfl = umax * s->cfg.dt / s->g->dx;
-  d->diss_Z = -d->diss_Z;
+  d->nu_t_mean = r[2];
+  d->diss_Z = -r[3];
 }
 
 /* closes a deferral (backend.h reductions_defer) opened by a record that got rc */
@@ -65,11 +65,10 @@ static void start(const dashi_les *s, dashi_les_diag *d) {
 /* deferred where the backend can (reductions_defer: one wait for a GPU per record) */
 static int diagnostics(dashi_les *s, dashi_les_diag *d) {
   int (*defer)(dashi_backend *, dashi_defer) = s->b->ops->reductions_defer;
-  double m[3], r[3];
+  double m[3], r[4];
   start(s, d);
   if (defer) DASHI_CALL(defer(s->b, DASHI_DEFER_BEGIN));
   DASHI_CALL(close_defer(s, reductions(s, d, m, r)));
-  d->nu_t_mean = r[2];
   finish(s, d, m, r);
   return 0;
 }
@@ -93,7 +92,6 @@ int dashi_les_step_diag(dashi_les *s, dashi_les_diag *d) {
     s->diag_ride = NULL;
   }
   DASHI_CALL(close_defer(s, rc));
-  d->nu_t_mean = r[2], d->diss_Z = r[3];
   finish(s, d, m, r);
   return 0;
 }

@@ -98,30 +98,34 @@ static int dissipative_tendency(dashi_les *s, dashi_field *out, double r[3]) {
   return dissipative_of_products(s, s->w, out);
 }
 
-/* A record's terms of the state: its SGS + viscous + drag tendency (out) and r[0..2] = max|u|,
- * max|v|, <nu_t>. Where the backend fuses the products they reduce these themselves (diag), and
- * nl_spec then holds the state's products as the step's right-hand side takes them (*q2_in_adv:
- * nonlinear_products' folded); else the unfused ops. One way for a record that rides on a step
- * and one that does not: their values are the same, bit for bit. */
-static int record_terms(dashi_les *s, dashi_field *out, double r[3], bool *q2_in_adv) {
+/* A record's terms of the state: r[0..2] = max|u|, max|v|, <nu_t> and r[3] = <w T_diss>, with
+ * T_diss its SGS + viscous + drag tendency (in s->scratch). Where the backend fuses the products
+ * they reduce the first three themselves (diag), and nl_spec then holds the state's products as
+ * the step's right-hand side takes them (*q2_in_adv: nonlinear_products' folded); else the
+ * unfused ops. One way for a record that rides on a step and one that does not: their values are
+ * the same, bit for bit. */
+static int record_terms(dashi_les *s, double r[4], bool *q2_in_adv) {
   *q2_in_adv = false;
-  if (!s->b->ops->nonlinear_products) return dissipative_tendency(s, out, r);
-  DASHI_CALL(nonlinear_products(s, s->w, NULL, q2_in_adv, r));
-  return dissipative_of_products(s, s->w, out);
+  if (!s->b->ops->nonlinear_products)
+    DASHI_CALL(dissipative_tendency(s, s->scratch, r));
+  else {
+    DASHI_CALL(nonlinear_products(s, s->w, NULL, q2_in_adv, r));
+    DASHI_CALL(dissipative_of_products(s, s->w, s->scratch));
+  }
+  return s->b->ops->spec_dot(s->b, s->w, s->scratch, &r[3]);
 }
 
-int dashi_les_record_terms(dashi_les *s, dashi_field *out, double r[3]) {
+int dashi_les_record_terms(dashi_les *s, double r[4]) {
   bool folded;
-  return record_terms(s, out, r, &folded);
+  return record_terms(s, r, &folded);
 }
 
 /* the right-hand side of the state with a diagnostics record riding on it (dashi_les_step_diag):
  * the same products and tendency as without (rhs bit for bit), and from them the record's terms
- * r[0..2] (record_terms) and r[3] = <w T_diss> */
+ * r[0..3] (record_terms) */
 static int rhs_with_diag(dashi_les *s, dashi_field *w, dashi_field *rhs, dashi_tend_params *p,
                          double r[4]) {
-  DASHI_CALL(record_terms(s, s->scratch, r, &p->q2_in_adv));
-  DASHI_CALL(s->b->ops->spec_dot(s->b, w, s->scratch, &r[3]));
+  DASHI_CALL(record_terms(s, r, &p->q2_in_adv));
   return tendency(s, p, w, rhs);
 }
 
