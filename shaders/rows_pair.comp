@@ -173,31 +173,7 @@ void fft(inout CPLX v[8], bool inv) {
   }
 }
 
-// the stored spectrum of one source at ky = m <= N/2: zero above kin and at N/2, DC real
-CPLX source(CBuf src, uint base, uint m) {
-  CPLX z = m <= pc.kin && m < N / 2u ? conjc(src.v[base + m]) : CPLX(0);
-  if (m == 0u) z.y = REAL(0);
-  return z;
-}
-
-const uint U = 0u, V = 1u, WX = 2u, WY = 3u, S11 = 4u, S12 = 5u, LAP = 6u;
-// field f at ky = m from the sources: u = i ky psi, v, wx, wy = i ky w (flag 8: i ky (2 kx^2 psi/2
-// + ky^2 psi)), S11 = du/dx = -i ky v, S12 = (kx^2 - ky^2) psi/2, lap w = -kx^2 w - ky^2 w
-CPLX field(uint f, uint base, uint m) {
-  REAL ky = REAL(m);
-  switch (f) {
-  case U: return ky * times_i(source(pc.i0, base, m));
-  case V: return source(pc.i1, base, m);
-  case WX: return source(pc.i4, base, m);
-  case WY:
-    if ((pc.flags & 8u) != 0u)
-      return ky * times_i(REAL(2) * source(pc.i2, base, m) + ky * ky * source(pc.i0, base, m));
-    return ky * times_i(source(pc.i3, base, m));
-  case S11: return -ky * times_i(source(pc.i1, base, m));
-  case S12: return source(pc.i2, base, m) - REAL(0.5) * ky * ky * source(pc.i0, base, m);
-  default: return source(pc.i5, base, m) - ky * ky * source(pc.i3, base, m);
-  }
-}
+#include "rows_fields.glsl"
 
 // real rows of fields fa (and fb): v[i] = (a, b) at y = t + i T
 void inverse_pair(uint fa, uint fb, bool hasb, uint row, out CPLX v[8]) {
@@ -251,12 +227,9 @@ void forward_pair(CPLX v[8], CBuf dp, CBuf dq, uint mode, inout CPLX kq[5], uint
   }
 }
 
-// Flag 32, a diagnostics record (backend.h dashi_sgs_params.diag): the row's max|u|, max|v|
-// (each with a flag for values that are not finite, as red_maxabs.comp) and sum of nu_t as
-// partials of red_final.comp: part[2 row + (0, 1)], part[2 (R + row) + (0, 1)], part[4 R + row]
-// (R rows). Each is folded over the row where its values are made, through the exchange row (a
-// fixed-order tree: deterministic), so that nothing stays in registers across the transforms.
-// The exchange row as 9T reals (up to 4T used here)
+// Flag 32, a diagnostics record (rows_reduce.glsl): each reduction is folded over the row where
+// its values are made, so that nothing stays in registers across the transforms. The exchange row
+// as 9T reals (up to 4T used there)
 void put(uint i, REAL x) {
 #if DASHI_F64
   if (SPLIT == 0u) {
@@ -273,51 +246,7 @@ REAL get(uint i) {
   return sre[i];
 }
 
-// max|u|, max|v| of the row from v[i] = (u, v) at y = t + i T
-void reduce_uv(CPLX v[8], uint row) {
-  uint t = gl_LocalInvocationID.x, R = gl_NumWorkGroups.x;
-  REAL m[4] = REAL[4](REAL(0), REAL(0), REAL(0), REAL(0)); // max|u|, bad u, max|v|, bad v
-  for (uint i = 0u; i < 8u; i++)
-    for (uint j = 0u; j < 2u; j++) {
-      REAL x = j == 0u ? v[i].x : v[i].y;
-      if (isnan(x) || isinf(x)) m[2u * j + 1u] = REAL(1);
-      else m[2u * j] = max(m[2u * j], abs(x));
-    }
-  barrier(); // the last exchange's reads are done
-  for (uint j = 0u; j < 4u; j++) put(j * T + t, m[j]);
-  barrier();
-  for (uint h = T / 2u; h > 0u; h >>= 1) {
-    if (t < h)
-      for (uint j = 0u; j < 4u; j++) put(j * T + t, max(get(j * T + t), get(j * T + t + h)));
-    barrier();
-  }
-  if (t == 0u) {
-    pc.part.v[2u * row] = ACC(get(0u)), pc.part.v[2u * row + 1u] = ACC(get(T));
-    pc.part.v[2u * (R + row)] = ACC(get(2u * T));
-    pc.part.v[2u * (R + row) + 1u] = ACC(get(3u * T));
-  }
-  // the next exchange starts with a barrier
-}
-
-// sum of nu_t over the row (in ACC; it travels through the row as hi + lo)
-void reduce_nut(REAL nut[8], uint row) {
-  uint t = gl_LocalInvocationID.x, R = gl_NumWorkGroups.x;
-  ACC s = ACC(0);
-  for (uint i = 0u; i < 8u; i++) s += ACC(nut[i]);
-  REAL hi = REAL(s);
-  barrier();
-  put(t, hi), put(T + t, REAL(s - ACC(hi)));
-  barrier();
-  for (uint h = T / 2u; h > 0u; h >>= 1) {
-    if (t < h) {
-      ACC a = (ACC(get(t)) + ACC(get(T + t))) + (ACC(get(t + h)) + ACC(get(T + t + h)));
-      REAL ah = REAL(a);
-      put(t, ah), put(T + t, REAL(a - ACC(ah)));
-    }
-    barrier();
-  }
-  if (t == 0u) pc.part.v[4u * R + row] = ACC(get(0u)) + ACC(get(T));
-}
+#include "rows_reduce.glsl"
 
 void main() {
   uint row = gl_WorkGroupID.x, t = gl_LocalInvocationID.x;
@@ -332,7 +261,7 @@ void main() {
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     inverse_pair(U, V, true, row, v);
     if (red) {
-      reduce_uv(v, row);
+      reduce_uv(v, t, T, row);
       if (t == 0u) pc.part.v[4u * gl_NumWorkGroups.x + row] = ACC(0); // no nu_t
     }
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
@@ -341,7 +270,7 @@ void main() {
   }
   inverse_pair(S11, S12, true, row, v);
   for (uint i = 0u; i < 8u; i++) nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
-  if (red) reduce_nut(nut, row);
+  if (red) reduce_nut(nut, t, T, row);
   if (!lap) {
     inverse_pair(WX, WY, true, row, v); // -> q1, q2
     for (uint i = 0u; i < 8u; i++) {
@@ -351,7 +280,7 @@ void main() {
     bool fold = (pc.flags & 16u) != 0u; // q2 kept in registers, then adv + i ky q2
     forward_pair(v, pc.o1, pc.o2, fold ? 2u : 1u, kq, row);
     inverse_pair(U, V, true, row, v); // -> adv
-    if (red) reduce_uv(v, row);
+    if (red) reduce_uv(v, t, T, row);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_pair(v, pc.o0, pc.o0, fold ? 3u : 0u, kq, row);
     return;
@@ -361,7 +290,7 @@ void main() {
   inverse_pair(WX, WY, true, row, v);
   for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
   inverse_pair(U, V, true, row, v); // -> adv
-  if (red) reduce_uv(v, row);
+  if (red) reduce_uv(v, t, T, row);
   for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
   forward_pair(v, pc.o0, pc.o0, 0u, kq, row);
   inverse_pair(LAP, LAP, false, row, v); // -> q

@@ -26,6 +26,7 @@ static void destroy(dashi_backend *b) {
     vk_buffer_destroy(c, &c->staging);
     vk_buffer_destroy(c, &c->dtab);
     vk_buffer_destroy(c, &c->rows_tw);
+    for (int i = 0; i < 4; i++) vk_buffer_destroy(c, &c->rows_s[i]);
     vk_pipelines_destroy(c);
     vk_context_destroy(c);
     free(c);
@@ -101,12 +102,12 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   }
   DASHI_CALL(vk_buffer_create(c, stage, true, &c->staging, "staging"));
   DASHI_CALL(vk_fft_init(c));
-  char rows[160] = "";
+  char rows[200] = "";
   /* auto: the fused products wherever they fit (measured faster than the 2D plans at every N
    * they fit on an H200, and than the 1D-plan composition on 2 H200s at N = 8192: 42.9 against
    * 66.8 ms/step; docs/performance.md) */
   bool want = c->fft_zeropad & (VK_FUSED | VK_AUTO), ok;
-  char why[120];
+  char why[160];
   DASHI_CALL(vk_rows_init(c, want, &ok, why, sizeof why));
   if (ok) {
     b->ops = &vk_ops_fused;

@@ -68,7 +68,11 @@ typedef enum {
   PIPE_XFFT_SRC2, /* sources, step 2 */
   PIPE_XFFT_PRD1, /* products, step 1 */
   PIPE_XFFT_PRD2, /* products, step 2 */
-  PIPE_COPY,      /* device-to-device copies as a compute pass (vk_copy_words) */
+  /* the row pass through memory (vk_rows.c, rows_a/b/c.comp), in this order */
+  PIPE_ROWS_A, /* inverse along y, step 1: length-P transforms over strided columns */
+  PIPE_ROWS_B, /* chunks of Q: inverse step 2, the products, forward step 1 */
+  PIPE_ROWS_C, /* forward step 2: length-P transforms over strided columns */
+  PIPE_COPY,   /* device-to-device copies as a compute pass (vk_copy_words) */
   PIPE_COUNT
 } vk_pipe_id;
 
@@ -182,9 +186,11 @@ typedef struct {
   VkDeviceSize import_align; /* its minImportedHostPointerAlignment */
   vk_buffer dtab;            /* exp dealiasing table (created on first use) */
   vk_buffer rows_tw;         /* fused row pass: exp(-2 pi i e/N), e = 0..N-1 */
-  bool rows_split;    /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
-  bool xfft;          /* fused products on one rank: own x passes (vk_rows.c, DASHI_VK_XFFT) */
-  uint32_t xfft_cols; /* their columns per workgroup (DASHI_VK_XFFT_COLS; 0: default) */
+  bool rows_split;     /* fused row pass: exchanges in two halves (vk_rows.c, DASHI_VK_ROWS) */
+  bool rows_mem;       /* fused row pass through memory (rows_a/b/c.comp; vk_rows.c) */
+  vk_buffer rows_s[4]; /* its scratch rows, one per group of fields (created on first use) */
+  bool xfft;           /* fused products on one rank: own x passes (vk_rows.c, DASHI_VK_XFFT) */
+  uint32_t xfft_cols;  /* their columns per workgroup (DASHI_VK_XFFT_COLS; 0: default) */
   dashi_dealias dtab_for;
   bool have_dtab;
   /* fields */

@@ -20,7 +20,7 @@ static const struct {
   bool reduction; /* has an f32a variant (float accumulators) */
   bool lazy;      /* double only, created on first use (vk_pipeline_ensure): proxy kernels */
   /* the fused products' kernels (vk_rows.c): their own specialization (vk_rows_spec), created on
-   * first use: 1 the row pass, 2..5 the four x steps */
+   * first use: 1 the row pass, 2..5 the four x steps, 6..8 the row pass through memory */
   int own;
   const char *label; /* in the profile, where one shader makes several pipelines (else name) */
 } shaders[PIPE_COUNT] = {
@@ -53,6 +53,9 @@ static const struct {
     [PIPE_XFFT_SRC2] = {"xfft", false, false, 3, "xfft sources 2"},
     [PIPE_XFFT_PRD1] = {"xfft", false, false, 4, "xfft products 1"},
     [PIPE_XFFT_PRD2] = {"xfft", false, false, 5, "xfft products 2"},
+    [PIPE_ROWS_A] = {"rows_a", false, false, 6},
+    [PIPE_ROWS_B] = {"rows_b", true, false, 7},
+    [PIPE_ROWS_C] = {"rows_c", false, false, 8},
     [PIPE_COPY] = {"copy_words", false},
 };
 

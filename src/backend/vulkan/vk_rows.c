@@ -49,6 +49,30 @@ static uint32_t xfft_cols(const vk_ctx *c) {
   return c->xfft_cols ? c->xfft_cols : c->f64 ? 8u : 16u;
 }
 
+/* the shared memory a workgroup may use: the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests)
+ */
+static uint64_t shared_limit(const vk_ctx *c) {
+  uint64_t limit = c->props.limits.maxComputeSharedMemorySize;
+  return c->fft_shared && c->fft_shared < limit ? c->fft_shared : limit;
+}
+
+/* The row pass through memory (rows_a/b/c.comp): N = P Q with P = xfft_n1(N), the length of the
+ * strided transforms of steps A and C, and Q = N/P, the chunks of step B. Columns per workgroup of
+ * A and C: as the x steps, at most Q, halved (down to 4) until sre, sim (C P reals each) and the
+ * P twiddles fit the shared memory; chunks per workgroup of B at a time: 2048/Q (256 threads),
+ * at most P, halved until sre, sim (CB (Q + Q/8) reals each) and Q twiddles fit */
+static uint32_t mem_cols(const vk_ctx *c, uint32_t p, uint32_t q) {
+  uint32_t k = xfft_cols(c) < q ? xfft_cols(c) : q;
+  while (k > 4 && (2 * (uint64_t)k * p + 2 * p) * c->rsize > shared_limit(c)) k /= 2;
+  return k;
+}
+static uint32_t mem_chunks(const vk_ctx *c, uint32_t p, uint32_t q) {
+  uint32_t k = q < 2048 ? 2048 / q : 1;
+  if (k > p) k = p;
+  while (k > 1 && (2 * (uint64_t)k * (q + q / 8) + 2 * q) * c->rsize > shared_limit(c)) k /= 2;
+  return k;
+}
+
 /* rows_pair.comp's layout, in one place: its specialization constants (N, radix-8 stages, radix
  * of the last stage, N/8 threads, twiddle table HI = max(N/64, 1), NIM = N or 1 with split
  * exchanges (the imaginary row in single, the complex one in double), SPLIT, LINSLOT: linear
@@ -63,6 +87,14 @@ static uint32_t xfft_cols(const vk_ctx *c) {
  * per workgroup, threads, N, DERIVE, TWIDDLE */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[VK_SPEC_N]) {
   uint32_t n = c->lay.N, len = n;
+  if (own >= 6) { /* the row pass through memory: A (6) and C (8) length P, B (7) length Q */
+    uint32_t p = xfft_n1(n), q = n / p, per = own == 7 ? mem_chunks(c, p, q) : mem_cols(c, p, q);
+    len = own == 7 ? q : p;
+    uint32_t lg = log2_up(len),
+             ms[VK_SPEC_N] = {len, lg / 3, 1u << (lg % 3), per, per * len / 8, n};
+    memcpy(sc, ms, sizeof ms);
+    return;
+  }
   if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
   uint32_t lg = log2_up(len);
   if (own > 1) {
@@ -94,22 +126,43 @@ static uint64_t rows_shared(const vk_ctx *c) {
   return (row + (64 + hi) * 2) * c->rsize;
 }
 
-/* DASHI_VK_ROWS: auto (default: whole complex exchanges where the row fits, else split), pair
- * (whole), pair_split (tests and measurements) */
-static int rows_split(vk_ctx *c, uint64_t limit) {
+/* the shared memory of the row pass through memory: its largest step (A and C: sre, sim of C P
+ * reals and P twiddles; B: sre, sim of CB (Q + Q/8) reals and Q twiddles) */
+static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
+  uint64_t most = 0;
+  *threads = 0;
+  for (int own = 6; own <= 7; own++) {
+    uint32_t sc[VK_SPEC_N];
+    vk_rows_spec(c, own, sc);
+    uint64_t row = own == 7 ? sc[3] * (uint64_t)(sc[0] + sc[0] / 8) : sc[3] * (uint64_t)sc[0];
+    uint64_t b = (2 * row + 2 * sc[0]) * c->rsize;
+    if (b > most) most = b;
+    if (sc[4] > *threads) *threads = sc[4];
+  }
+  return most;
+}
+
+/* DASHI_VK_ROWS: auto (default: rows_pair.comp with whole exchanges where the row fits, else with
+ * split exchanges, else the row pass through memory: rows_choose), pair (whole), pair_split,
+ * memory (tests and measurements) */
+static int rows_mode(vk_ctx *c, bool *autom) {
   const char *v = getenv("DASHI_VK_ROWS");
-  if (!v || !*v || !strcmp(v, "auto")) {
-    c->rows_split = false; /* whole exchanges where they fit */
-    c->rows_split = rows_shared(c) > limit;
-  } else if (!strcmp(v, "pair") || !strcmp(v, "pair_split"))
+  c->rows_split = c->rows_mem = false;
+  *autom = !v || !*v || !strcmp(v, "auto");
+  if (*autom) return 0;
+  if (!strcmp(v, "pair") || !strcmp(v, "pair_split") || !strcmp(v, "memory")) {
     c->rows_split = !strcmp(v, "pair_split");
-  else
-    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_ROWS=%s: expected auto, pair or pair_split", v);
-  return 0;
+    c->rows_mem = !strcmp(v, "memory");
+    return 0;
+  }
+  return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_ROWS=%s: expected auto, pair, pair_split or memory",
+                   v);
 }
 
 const char *vk_rows_name(const vk_ctx *c) {
-  return c->rows_split ? "paired radix-8 row kernel, split exchanges" : "paired radix-8 row kernel";
+  return c->rows_mem     ? "row passes through memory"
+         : c->rows_split ? "paired radix-8 row kernel, split exchanges"
+                         : "paired radix-8 row kernel";
 }
 
 /* workgroups of one field's x step with layout sc (vk_rows_spec): column groups of the columns
@@ -162,41 +215,72 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   return 0;
 }
 
-/* whether the row kernel fits this rank's device (and work areas); why not in `why` */
-static bool rows_fit(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) {
+/* whether the row pass in the mode of c (rows_split, rows_mem) fits this rank's device; why not in
+ * `why` */
+static bool mode_fits(const vk_ctx *c, uint64_t limit, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   const VkPhysicalDeviceLimits *lim = &c->props.limits;
-  uint64_t threads = (uint64_t)g->N / 8, shared = rows_shared(c);
-  if (g->N < 16) return snprintf(why, whylen, "N=%d < 16", g->N), false;
-  /* rows_pair.comp's stages are radix 8 with one last radix-2 or -4 stage (vk_rows_spec) */
+  uint32_t threads = (uint32_t)g->N / 8;
+  uint64_t shared = c->rows_mem ? mem_shared(c, &threads) : rows_shared(c);
+  const char *what = c->rows_mem ? "a row through memory" : "a row";
+  /* rows_pair.comp's stages are radix 8 with one last radix-2 or -4 stage (vk_rows_spec); the
+   * passes through memory need P, Q >= 8 */
+  if (g->N < (c->rows_mem ? 64 : 16))
+    return snprintf(why, whylen, "N=%d < %d", g->N, c->rows_mem ? 64 : 16), false;
   if (g->N & (g->N - 1)) return snprintf(why, whylen, "N=%d is not a power of two", g->N), false;
   if (shared > limit)
-    return snprintf(why, whylen, "a row needs %llu bytes of shared memory, %llu are available",
+    return snprintf(why, whylen, "%s needs %llu bytes of shared memory, %llu are available", what,
                     (unsigned long long)shared, (unsigned long long)limit),
            false;
   if (threads > lim->maxComputeWorkGroupSize[0] || threads > lim->maxComputeWorkGroupInvocations)
-    return snprintf(why, whylen, "a row needs %llu threads per workgroup, the device allows %u",
-                    (unsigned long long)threads, lim->maxComputeWorkGroupInvocations),
+    return snprintf(why, whylen, "%s needs %u threads per workgroup, the device allows %u", what,
+                    threads, lim->maxComputeWorkGroupInvocations),
            false;
+  if (!c->rows_mem) return true;
+  uint32_t p = xfft_n1((uint32_t)g->N), q = (uint32_t)g->N / p, cols = mem_cols(c, p, q);
+  uint64_t bytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
+  if ((uint64_t)g->nx > lim->maxComputeWorkGroupCount[0] ||
+      q / cols > lim->maxComputeWorkGroupCount[1])
+    return snprintf(why, whylen, "%s needs %d x %u workgroups per dispatch", what, g->nx, q / cols),
+           false;
+  if (bytes > c->max_range)
+    return snprintf(why, whylen, "%s needs buffers of %llu bytes, the device allows %llu", what,
+                    (unsigned long long)bytes, (unsigned long long)c->max_range),
+           false;
+  return true;
+}
+
+/* whether the row pass fits this rank's device (and work areas), choosing its mode where
+ * DASHI_VK_ROWS=auto; why not in `why` */
+static bool rows_fit(vk_ctx *c, bool autom, uint64_t limit, char *why, size_t whylen) {
+  const dashi_grid *g = c->g;
   /* several ranks: the sources go through work_k and work, the products through temp */
   if (g->size != 1 && c->max_batch < VK_ROWS_SLAB_FIELDS)
     return snprintf(why, whylen, "the FFT work area holds %d of the %d fields needed", c->max_batch,
                     VK_ROWS_SLAB_FIELDS),
            false;
-  return true;
+  if (!autom) return mode_fits(c, limit, why, whylen);
+  /* whole exchanges, split ones, through memory; why: the split exchanges' reason and the last */
+  for (int m = 0; m < 3; m++) {
+    c->rows_split = m == 1, c->rows_mem = m == 2;
+    char w[120];
+    if (mode_fits(c, limit, m == 1 ? why : w, m == 1 ? whylen : sizeof w)) return true;
+    if (m == 2) snprintf(why + strlen(why), whylen - strlen(why), "; %s", w);
+  }
+  return false;
 }
 
 int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
-  uint64_t limit = c->props.limits.maxComputeSharedMemorySize;
-  if (c->fft_shared && c->fft_shared < limit) limit = c->fft_shared;
+  uint64_t limit = shared_limit(c);
   *ok = false;
   why[0] = 0;
-  if (want) DASHI_CALL(rows_split(c, limit));
+  bool autom = false;
+  if (want) DASHI_CALL(rows_mode(c, &autom));
   if (want) DASHI_CALL(xfft_choice(c, limit));
   /* the ranks of one transform take one way: their transposes carry the same fields */
-  int mine = want && rows_fit(c, limit, why, whylen), all = mine;
+  int mine = want && rows_fit(c, autom, limit, why, whylen), all = mine;
   if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
   if (mine && !all)
     snprintf(why, whylen, "another rank's device, work area or DASHI_VK_FFT does not allow it");
@@ -217,7 +301,9 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   if (!rc) rc = vk_upload(c, c->rows_tw.buf, 0, bytes, host);
   free(host);
   DASHI_CALL(rc);
-  DASHI_CALL(vk_pipeline_ensure(c, PIPE_ROWS));
+  for (int i = c->rows_mem ? PIPE_ROWS_A : PIPE_ROWS; i <= (c->rows_mem ? PIPE_ROWS_C : PIPE_ROWS);
+       i++)
+    DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   for (int i = PIPE_XFFT_SRC1; c->xfft && i <= PIPE_XFFT_PRD2; i++)
     DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   *ok = true;
@@ -242,6 +328,47 @@ enum { VK_OP_HALF_KX2_PSI = 9, VK_OP_NEG_KX2 = 10 };
 static const int source_ops[6] = {DASHI_OP_PSI,  DASHI_OP_V,  VK_OP_HALF_KX2_PSI,
                                   DASHI_OP_COPY, DASHI_OP_DX, VK_OP_NEG_KX2};
 
+/* the row pass through memory (rows_a/b/c.comp) over this rank's x rows: rows_pair.comp's
+ * sources, outputs and flags; its scratch rows (nx rows of N complex values each, one per group
+ * of fields: 3, or 4 in the lap form) are made on first use */
+static int mem_dispatch(vk_ctx *c, double smag, uint32_t flags, const VkDeviceAddress src[6],
+                        const VkDeviceAddress *out, int nn, uint32_t kin, uint32_t kout) {
+  const dashi_grid *g = c->g;
+  uint64_t bytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
+  VkDeviceAddress s[4] = {0};
+  for (int i = 0; i < ((flags & 3u) == 3u ? 4 : 3); i++) {
+    if (!c->rows_s[i].buf)
+      DASHI_CALL(vk_buffer_create(c, bytes, false, &c->rows_s[i], "row pass scratch"));
+    s[i] = c->rows_s[i].addr;
+  }
+  uint32_t sc[VK_SPEC_N], nx = (uint32_t)g->nx;
+  vk_rows_spec(c, 6, sc);
+  uint32_t gy = (uint32_t)g->N / sc[0] / sc[3]; /* Q / C column groups */
+  vk_pc p;
+  pc_init(&p, c);
+  for (int i = 0; i < 6; i++) pc_addr(&p, src[i]);
+  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+  pc_addr(&p, c->rows_tw.addr);
+  pc_real(&p, 1.0 / ((double)g->N * g->N));
+  pc_u32(&p, flags);
+  pc_u32(&p, kin);
+  DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_A, &p, nx, gy));
+  pc_init(&p, c);
+  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+  pc_addr(&p, c->rows_tw.addr);
+  pc_addr(&p, c->partials.addr);
+  pc_real(&p, 2.0 * smag);
+  pc_u32(&p, flags);
+  DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS_B, &p, nx));
+  pc_init(&p, c);
+  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
+  pc_addr(&p, c->rows_tw.addr);
+  pc_u32(&p, flags);
+  pc_u32(&p, kout);
+  return vk_dispatch_grid(c, PIPE_ROWS_C, &p, nx, gy);
+}
+
 /* the row kernel over this rank's x rows (N on one rank, nx on several; row stride N/2+1) from
  * the x-transformed sources (slot s at src[s], 0 where unused) to the outputs */
 static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAddress src[6],
@@ -249,20 +376,25 @@ static int rows_dispatch(vk_ctx *c, const dashi_sgs_params *sp, const VkDeviceAd
                          bool bout) {
   const dashi_grid *g = c->g;
   bool sgs = sp->smag > 0, lap = sp->form == DASHI_SGS_FORM_LAP;
-  vk_pc p;
-  pc_init(&p, c);
-  for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 ? src[i] : 0);
-  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
-  pc_addr(&p, c->rows_tw.addr);
-  pc_addr(&p, c->partials.addr);
-  pc_real(&p, 2.0 * sp->smag);
-  pc_real(&p, 1.0 / ((double)g->N * g->N));
-  pc_u32(&p, (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u) | (src[3] ? 0u : 8u) |
-                 (sp->fold_q2 ? 16u : 0u) | (sp->diag ? 32u : 0u) |
-                 (sp->diag && sp->fold_q2 ? 64u : 0u));
-  pc_u32(&p, kin);
-  pc_u32(&p, kout);
-  DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx));
+  uint32_t flags = (sgs ? 1u : 0u) | (sgs && lap ? 2u : 0u) | (bout ? 0u : 4u) |
+                   (src[3] ? 0u : 8u) | (sp->fold_q2 ? 16u : 0u) | (sp->diag ? 32u : 0u) |
+                   (sp->diag && sp->fold_q2 ? 64u : 0u);
+  if (c->rows_mem) {
+    DASHI_CALL(mem_dispatch(c, sp->smag, flags, src, out, nn, kin, kout));
+  } else {
+    vk_pc p;
+    pc_init(&p, c);
+    for (int i = 0; i < 7; i++) pc_addr(&p, i < 6 ? src[i] : 0);
+    for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
+    pc_addr(&p, c->rows_tw.addr);
+    pc_addr(&p, c->partials.addr);
+    pc_real(&p, 2.0 * sp->smag);
+    pc_real(&p, 1.0 / ((double)g->N * g->N));
+    pc_u32(&p, flags);
+    pc_u32(&p, kin);
+    pc_u32(&p, kout);
+    DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS, &p, (uint32_t)g->nx));
+  }
   if (!sp->diag) return 0;
   /* the row kernel's partials (rows_pair.comp reduce_uv, reduce_nut): max|u|, max|v|, sum nu_t */
   uint32_t R = (uint32_t)g->nx;
