@@ -45,7 +45,7 @@ REAL get(uint i) { return sre[i]; }
 #include "rows_reduce.glsl"
 
 // the inverse length-Q transform of chunk slot cc of scratch row s at `at` (its b = j + i T)
-void inverse(CBuf s, uint at, uint cc, uint j, out CPLX v[8]) {
+void inverse_chunk(CBuf s, uint at, uint cc, uint j, out CPLX v[8]) {
   for (uint i = 0u; i < 8u; i++) v[i] = conjc(s.v[at + j + i * T]);
   fft(cc, j, v);
   for (uint i = 0u; i < 8u; i++) v[i] = conjc(v[i]);
@@ -53,7 +53,7 @@ void inverse(CBuf s, uint at, uint cc, uint j, out CPLX v[8]) {
 
 // the forward transform of p = Re v (pair: and q = Im v) written at f <= Q/2 of dp (and dq) at
 // `at`: thread j holds f = j + i T, i <= 4
-void forward(CPLX v[8], bool pair, CBuf dp, CBuf dq, uint at, uint cc, uint j) {
+void forward_chunk(CPLX v[8], bool pair, CBuf dp, CBuf dq, uint at, uint cc, uint j) {
   fft(cc, j, v);
   CPLX zm[8]; // Z[Q - f]
   uint o[8], rd[8];
@@ -87,26 +87,26 @@ void main() {
     CPLX v[8];
     REAL nut[8], ax[8], ay[8];
     if (sgs) {
-      inverse(pc.s0, in_at, cc, j, v);
+      inverse_chunk(pc.s0, in_at, cc, j, v);
       for (uint i = 0u; i < 8u; i++) {
         nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
         snut += ACC(nut[i]);
       }
     }
-    inverse(pc.s1, in_at, cc, j, v);
+    inverse_chunk(pc.s1, in_at, cc, j, v);
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     if (sgs && !lap) {
       for (uint i = 0u; i < 8u; i++) v[i] = nut[i] * v[i]; // q1, q2
-      forward(v, true, pc.s0, pc.s1, out_at, cc, j);
+      forward_chunk(v, true, pc.s0, pc.s1, out_at, cc, j);
     }
-    inverse(pc.s2, in_at, cc, j, v);
+    inverse_chunk(pc.s2, in_at, cc, j, v);
     if (red) max_uv(v, m);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
-    forward(v, false, pc.s2, pc.s2, out_at, cc, j);
+    forward_chunk(v, false, pc.s2, pc.s2, out_at, cc, j);
     if (sgs && lap) {
-      inverse(pc.s3, in_at, cc, j, v);
+      inverse_chunk(pc.s3, in_at, cc, j, v);
       for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
-      forward(v, false, pc.s3, pc.s3, out_at, cc, j);
+      forward_chunk(v, false, pc.s3, pc.s3, out_at, cc, j);
     }
   }
   if (!red) return;

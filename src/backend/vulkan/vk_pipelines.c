@@ -120,7 +120,8 @@ static void print_stats(vk_ctx *c, VkPipeline pipe, const char *name) {
 }
 
 /* pipeline `i` with the grid layout as specialization constants 0..6 (common.glsl); the fused
- * products' kernels (rows_pair.comp, xfft.comp) take their own (vk_rows_spec) instead */
+ * products' kernels (rows_pair.comp, xfft.comp, rows_a/b/c.comp) take their own (vk_rows_spec)
+ * instead */
 static int make_pipeline(vk_ctx *c, int i) {
   const vk_layout *l = &c->lay;
   uint32_t sc[VK_SPEC_N] = {

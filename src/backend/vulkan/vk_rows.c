@@ -14,6 +14,9 @@
  *      and the R2C transforms along y of the products into the columns ky <= K of the outputs,
  *      with no real field in memory (two real fields per length-N complex transform, 8 points per
  *      thread in registers, N/8 threads per row, the row in shared memory only between stages);
+ *      where a row does not fit its workgroup (fp32 N >= 16384, fp64 N >= 8192 on 48 KiB), the
+ *      row pass through memory instead: rows_a/b/c.comp, a four-step transform along y
+ *      (N = P Q) whose chunks of Q points make the products, with scratch rows in memory;
  *   4. VkFFT's forward C2C along x of the columns ky < c_out of the products, in place.
  * On one rank steps 1, 2 and 4 are by default (DASHI_VK_XFFT, xfft_choice) the own x passes of
  * xfft.comp: a four-step transform whose first step of the sources derives them from omega-hat
@@ -59,11 +62,14 @@ static uint64_t shared_limit(const vk_ctx *c) {
 /* The row pass through memory (rows_a/b/c.comp): N = P Q with P = xfft_n1(N), the length of the
  * strided transforms of steps A and C, and Q = N/P, the chunks of step B. Columns per workgroup of
  * A and C: as the x steps, at most Q, halved (down to 4) until sre, sim (C P reals each) and the
- * P twiddles fit the shared memory; chunks per workgroup of B at a time: 2048/Q (256 threads),
- * at most P, halved until sre, sim (CB (Q + Q/8) reals each) and Q twiddles fit */
+ * P twiddles fit the shared memory and C P/8 threads a workgroup; chunks per workgroup of B at a
+ * time: 2048/Q (256 threads), at most P, halved until sre, sim (CB (Q + Q/8) reals each) and Q
+ * twiddles fit */
 static uint32_t mem_cols(const vk_ctx *c, uint32_t p, uint32_t q) {
   uint32_t k = xfft_cols(c) < q ? xfft_cols(c) : q;
-  while (k > 4 && (2 * (uint64_t)k * p + 2 * p) * c->rsize > shared_limit(c)) k /= 2;
+  while (k > 4 && ((2 * (uint64_t)k * p + 2 * p) * c->rsize > shared_limit(c) ||
+                   k * p / 8 > c->props.limits.maxComputeWorkGroupInvocations))
+    k /= 2;
   return k;
 }
 static uint32_t mem_chunks(const vk_ctx *c, uint32_t p, uint32_t q) {
@@ -84,7 +90,9 @@ static uint32_t mem_chunks(const vk_ctx *c, uint32_t p, uint32_t q) {
  * memory they size: the row (rows_shared), the two twiddle tables (64 + HI complex). own 2..5:
  * xfft.comp's for the steps (vk_pipe_id order) sources 1 (length N2, DERIVE, TWIDDLE), sources 2
  * (N1), products 1 (N1, TWIDDLE), products 2 (N2): length, radix-8 stages, last radix, columns
- * per workgroup, threads, N, DERIVE, TWIDDLE */
+ * per workgroup, threads, N, DERIVE, TWIDDLE. own 6..8: rows_a/b/c.comp's (the row pass through
+ * memory): length (P, Q, P), radix-8 stages, last radix, columns or chunks per workgroup,
+ * threads, N */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[VK_SPEC_N]) {
   uint32_t n = c->lay.N, len = n;
   if (own >= 6) { /* the row pass through memory: A (6) and C (8) length P, B (7) length Q */
@@ -143,7 +151,7 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
 }
 
 /* DASHI_VK_ROWS: auto (default: rows_pair.comp with whole exchanges where the row fits, else with
- * split exchanges, else the row pass through memory: rows_choose), pair (whole), pair_split,
+ * split exchanges, else the row pass through memory: rows_fit), pair (whole), pair_split,
  * memory (tests and measurements) */
 static int rows_mode(vk_ctx *c, bool *autom) {
   const char *v = getenv("DASHI_VK_ROWS");
@@ -306,6 +314,11 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
     DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   for (int i = PIPE_XFFT_SRC1; c->xfft && i <= PIPE_XFFT_PRD2; i++)
     DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
+  /* the row pass through memory: its scratch rows now, not in the time loop (the lap form's
+   * fourth on first use, mem_dispatch) */
+  uint64_t sbytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
+  for (int i = 0; c->rows_mem && i < 3; i++)
+    DASHI_CALL(vk_buffer_create(c, sbytes, false, &c->rows_s[i], "row pass scratch"));
   *ok = true;
   return 0;
 }
