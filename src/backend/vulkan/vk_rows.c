@@ -150,6 +150,26 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
   return most;
 }
 
+/* the row pass through memory: bytes of one scratch row buffer (this rank's x rows of N complex
+ * values) and the column groups of steps A and C (Q / C, the dispatches' y) */
+static uint64_t mem_scratch_bytes(const vk_ctx *c) {
+  return (uint64_t)c->g->nx * c->g->N * 2 * c->rsize;
+}
+static uint32_t mem_groups(const vk_ctx *c) {
+  uint32_t sc[VK_SPEC_N];
+  vk_rows_spec(c, 6, sc);
+  return (uint32_t)c->g->N / sc[0] / sc[3];
+}
+
+/* its scratch rows 0..n-1 that do not exist yet */
+static int mem_scratch(vk_ctx *c, int n) {
+  for (int i = 0; i < n; i++)
+    if (!c->rows_s[i].buf)
+      DASHI_CALL(
+          vk_buffer_create(c, mem_scratch_bytes(c), false, &c->rows_s[i], "row pass scratch"));
+  return 0;
+}
+
 /* DASHI_VK_ROWS: auto (default: rows_pair.comp with whole exchanges where the row fits, else with
  * split exchanges, else the row pass through memory: rows_fit), pair (whole), pair_split,
  * memory (tests and measurements) */
@@ -245,11 +265,10 @@ static bool mode_fits(const vk_ctx *c, uint64_t limit, char *why, size_t whylen)
                     threads, lim->maxComputeWorkGroupInvocations),
            false;
   if (!c->rows_mem) return true;
-  uint32_t p = xfft_n1((uint32_t)g->N), q = (uint32_t)g->N / p, cols = mem_cols(c, p, q);
-  uint64_t bytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
-  if ((uint64_t)g->nx > lim->maxComputeWorkGroupCount[0] ||
-      q / cols > lim->maxComputeWorkGroupCount[1])
-    return snprintf(why, whylen, "%s needs %d x %u workgroups per dispatch", what, g->nx, q / cols),
+  uint64_t bytes = mem_scratch_bytes(c);
+  uint32_t gy = mem_groups(c);
+  if ((uint64_t)g->nx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1])
+    return snprintf(why, whylen, "%s needs %d x %u workgroups per dispatch", what, g->nx, gy),
            false;
   if (bytes > c->max_range)
     return snprintf(why, whylen, "%s needs buffers of %llu bytes, the device allows %llu", what,
@@ -316,9 +335,7 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
     DASHI_CALL(vk_pipeline_ensure(c, (vk_pipe_id)i));
   /* the row pass through memory: its scratch rows now, not in the time loop (the lap form's
    * fourth on first use, mem_dispatch) */
-  uint64_t sbytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
-  for (int i = 0; c->rows_mem && i < 3; i++)
-    DASHI_CALL(vk_buffer_create(c, sbytes, false, &c->rows_s[i], "row pass scratch"));
+  if (c->rows_mem) DASHI_CALL(mem_scratch(c, 3));
   *ok = true;
   return 0;
 }
@@ -342,21 +359,16 @@ static const int source_ops[6] = {DASHI_OP_PSI,  DASHI_OP_V,  VK_OP_HALF_KX2_PSI
                                   DASHI_OP_COPY, DASHI_OP_DX, VK_OP_NEG_KX2};
 
 /* the row pass through memory (rows_a/b/c.comp) over this rank's x rows: rows_pair.comp's
- * sources, outputs and flags; its scratch rows (nx rows of N complex values each, one per group
- * of fields: 3, or 4 in the lap form) are made on first use */
+ * sources, outputs and flags; its scratch rows, one per group of fields (3, or 4 in the lap form:
+ * the fourth made here on first use) */
 static int mem_dispatch(vk_ctx *c, double smag, uint32_t flags, const VkDeviceAddress src[6],
                         const VkDeviceAddress *out, int nn, uint32_t kin, uint32_t kout) {
   const dashi_grid *g = c->g;
-  uint64_t bytes = (uint64_t)g->nx * g->N * 2 * c->rsize;
+  int ng = (flags & 3u) == 3u ? 4 : 3;
+  DASHI_CALL(mem_scratch(c, ng));
   VkDeviceAddress s[4] = {0};
-  for (int i = 0; i < ((flags & 3u) == 3u ? 4 : 3); i++) {
-    if (!c->rows_s[i].buf)
-      DASHI_CALL(vk_buffer_create(c, bytes, false, &c->rows_s[i], "row pass scratch"));
-    s[i] = c->rows_s[i].addr;
-  }
-  uint32_t sc[VK_SPEC_N], nx = (uint32_t)g->nx;
-  vk_rows_spec(c, 6, sc);
-  uint32_t gy = (uint32_t)g->N / sc[0] / sc[3]; /* Q / C column groups */
+  for (int i = 0; i < ng; i++) s[i] = c->rows_s[i].addr;
+  uint32_t nx = (uint32_t)g->nx, gy = mem_groups(c);
   vk_pc p;
   pc_init(&p, c);
   for (int i = 0; i < 6; i++) pc_addr(&p, src[i]);
