@@ -10,6 +10,10 @@
 // holds one group of fields as a + i b (rows_pair.comp's pairs): 0 (S11, S12), 1 (wx, wy),
 // 2 (u, v), 3 lap w alone (lap form); the fields are made from the sources as in rows_pair.comp
 // (rows_fields.glsl). One workgroup per (row, C columns b): every access is C contiguous values.
+// The column groups of a row are neighbours in the dispatch (x), the rows follow (y): the
+// workgroups in flight together write adjacent 128-byte pieces of a scratch row instead of one
+// piece in each of many rows (one H200, fp32 N = 16384: rows_a 7.6 instead of 9.6 ms per call,
+// rows_c 3.6 instead of 4.5, 49.2 instead of 54.8 ms per step; fp64 8192: 26.4 against 29.4).
 #include "types.glsl"
 #include "fft_math.glsl"
 
@@ -58,7 +62,7 @@ CBuf scratch(uint g) {
 
 void main() {
   uint t = gl_LocalInvocationID.x, c = t % C, j = t / C;
-  uint row = gl_WorkGroupID.x, b = gl_WorkGroupID.y * C + c;
+  uint row = gl_WorkGroupID.y, b = gl_WorkGroupID.x * C + c;
   for (uint e = t; e < L; e += C * T) twl[e] = pc.tw.v[e * (N / L)];
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
   uint base = row * (N / 2u + 1u);

@@ -7,7 +7,7 @@
 // of the mixed layout (row pitch N/2+1), as rows_pair.comp writes them: without SGS o0 = adv; the
 // div form o0 = adv, o1 = q1, o2 = q2, or with the fold (flag 16) o0 = adv + i ky q2, o1 = q1 (and
 // o2 = q2 with flag 64); the lap form o0 = adv, o1 = q; zero at ky = N/2 with flag 4. One workgroup
-// per (row, C columns f).
+// per (row, C columns f), the column groups of a row neighbours in the dispatch (as rows_a.comp).
 #include "types.glsl"
 #include "fft_math.glsl"
 
@@ -58,7 +58,7 @@ void store(CBuf o, uint base, uint f, uint j, CPLX v[8]) {
 
 void main() {
   uint t = gl_LocalInvocationID.x, c = t % C, j = t / C;
-  uint row = gl_WorkGroupID.x, f = gl_WorkGroupID.y * C + c;
+  uint row = gl_WorkGroupID.y, f = gl_WorkGroupID.x * C + c;
   for (uint e = t; e < L; e += C * T) twl[e] = pc.tw.v[e * (N / L)];
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
   bool fold = (pc.flags & 16u) != 0u, q2too = !fold || (pc.flags & 64u) != 0u;

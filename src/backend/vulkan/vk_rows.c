@@ -267,8 +267,8 @@ static bool mode_fits(const vk_ctx *c, uint64_t limit, char *why, size_t whylen)
   if (!c->rows_mem) return true;
   uint64_t bytes = mem_scratch_bytes(c);
   uint32_t gy = mem_groups(c);
-  if ((uint64_t)g->nx > lim->maxComputeWorkGroupCount[0] || gy > lim->maxComputeWorkGroupCount[1])
-    return snprintf(why, whylen, "%s needs %d x %u workgroups per dispatch", what, g->nx, gy),
+  if (gy > lim->maxComputeWorkGroupCount[0] || (uint64_t)g->nx > lim->maxComputeWorkGroupCount[1])
+    return snprintf(why, whylen, "%s needs %u x %d workgroups per dispatch", what, gy, g->nx),
            false;
   if (bytes > c->max_range)
     return snprintf(why, whylen, "%s needs buffers of %llu bytes, the device allows %llu", what,
@@ -377,7 +377,7 @@ static int mem_dispatch(vk_ctx *c, double smag, uint32_t flags, const VkDeviceAd
   pc_real(&p, 1.0 / ((double)g->N * g->N));
   pc_u32(&p, flags);
   pc_u32(&p, kin);
-  DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_A, &p, nx, gy));
+  DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_A, &p, gy, nx));
   pc_init(&p, c);
   for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
   pc_addr(&p, c->rows_tw.addr);
@@ -391,7 +391,7 @@ static int mem_dispatch(vk_ctx *c, double smag, uint32_t flags, const VkDeviceAd
   pc_addr(&p, c->rows_tw.addr);
   pc_u32(&p, flags);
   pc_u32(&p, kout);
-  return vk_dispatch_grid(c, PIPE_ROWS_C, &p, nx, gy);
+  return vk_dispatch_grid(c, PIPE_ROWS_C, &p, gy, nx);
 }
 
 /* the row kernel over this rank's x rows (N on one rank, nx on several; row stride N/2+1) from
