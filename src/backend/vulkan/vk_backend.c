@@ -102,12 +102,12 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   }
   DASHI_CALL(vk_buffer_create(c, stage, true, &c->staging, "staging"));
   DASHI_CALL(vk_fft_init(c));
-  char rows[200] = "";
+  char rows[448] = "";
   /* auto: the fused products wherever they fit (measured faster than the 2D plans at every N
    * they fit on an H200, and than the 1D-plan composition on 2 H200s at N = 8192: 42.9 against
    * 66.8 ms/step; docs/performance.md) */
   bool want = c->fft_zeropad & (VK_FUSED | VK_AUTO), ok;
-  char why[160];
+  char why[384];
   DASHI_CALL(vk_rows_init(c, want, &ok, why, sizeof why));
   if (ok) {
     b->ops = &vk_ops_fused;

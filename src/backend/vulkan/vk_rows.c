@@ -292,7 +292,7 @@ static bool rows_fit(vk_ctx *c, bool autom, uint64_t limit, char *why, size_t wh
   /* whole exchanges, split ones, through memory; why: the split exchanges' reason and the last */
   for (int m = 0; m < 3; m++) {
     c->rows_split = m == 1, c->rows_mem = m == 2;
-    char w[120];
+    char w[192];
     if (mode_fits(c, limit, m == 1 ? why : w, m == 1 ? whylen : sizeof w)) return true;
     if (m == 2) snprintf(why + strlen(why), whylen - strlen(why), "; %s", w);
   }
