@@ -45,8 +45,15 @@ REAL get(uint i) { return sre[i]; }
 #include "rows_reduce.glsl"
 
 // the inverse length-Q transform of chunk slot cc of scratch row s at `at` (its b = j + i T)
-void inverse_chunk(CBuf s, uint at, uint cc, uint j, out CPLX v[8]) {
+// this thread's inputs of a chunk: v[i] = conj s[at + j + i T] (read for all groups at the start
+// of a round, so that their loads are in flight together)
+void load_chunk(CBuf s, uint at, uint j, out CPLX v[8]) {
   for (uint i = 0u; i < 8u; i++) v[i] = conjc(s.v[at + j + i * T]);
+}
+
+// the inverse of loaded inputs (the conjugate of the forward transform of the conjugate)
+void inverse_chunk(CPLX x[8], uint cc, uint j, out CPLX v[8]) {
+  v = x;
   fft(cc, j, v);
   for (uint i = 0u; i < 8u; i++) v[i] = conjc(v[i]);
 }
@@ -84,27 +91,31 @@ void main() {
   ACC snut = ACC(0);
   for (uint it = 0u; it < P / C; it++) {
     uint ch = it * C + cc, in_at = row * N + ch * L, out_at = row * N + ch * H;
-    CPLX v[8];
+    CPLX v[8], x0[8], x1[8], x2[8], x3[8];
     REAL nut[8], ax[8], ay[8];
+    if (sgs) load_chunk(pc.s0, in_at, j, x0);
+    load_chunk(pc.s1, in_at, j, x1);
+    load_chunk(pc.s2, in_at, j, x2);
+    if (sgs && lap) load_chunk(pc.s3, in_at, j, x3);
     if (sgs) {
-      inverse_chunk(pc.s0, in_at, cc, j, v);
+      inverse_chunk(x0, cc, j, v);
       for (uint i = 0u; i < 8u; i++) {
         nut[i] = pc.smag2 * sqrt(v[i].x * v[i].x + v[i].y * v[i].y);
         snut += ACC(nut[i]);
       }
     }
-    inverse_chunk(pc.s1, in_at, cc, j, v);
+    inverse_chunk(x1, cc, j, v);
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     if (sgs && !lap) {
       for (uint i = 0u; i < 8u; i++) v[i] = nut[i] * v[i]; // q1, q2
       forward_chunk(v, true, pc.s0, pc.s1, out_at, cc, j);
     }
-    inverse_chunk(pc.s2, in_at, cc, j, v);
+    inverse_chunk(x2, cc, j, v);
     if (red) max_uv(v, m);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
     forward_chunk(v, false, pc.s2, pc.s2, out_at, cc, j);
     if (sgs && lap) {
-      inverse_chunk(pc.s3, in_at, cc, j, v);
+      inverse_chunk(x3, cc, j, v);
       for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
       forward_chunk(v, false, pc.s3, pc.s3, out_at, cc, j);
     }

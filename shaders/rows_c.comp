@@ -36,15 +36,17 @@ shared CPLX twl[L];
 
 #include "colfft.glsl"
 
-// the transform of column f of the product in s (thread j: outputs e = j + i T)
-void column(CBuf s, uint row, uint f, uint c, uint j, out CPLX v[8]) {
+// this thread's values of column f of the product in s (read for all products first, so that
+// their loads are in flight together)
+void load_column(CBuf s, uint row, uint f, uint j, out CPLX z[8]) {
+  uint fr = f >= H ? Q - f : f;
+  for (uint i = 0u; i < 8u; i++) z[i] = s.v[row * N + (j + i * T) * H + fr];
+}
+
+// the transform of column f from its loaded values (thread j: outputs e = j + i T)
+void column(CPLX z[8], uint f, uint c, uint j, out CPLX v[8]) {
   bool mirror = f >= H;
-  uint fr = mirror ? Q - f : f;
-  for (uint i = 0u; i < 8u; i++) {
-    uint cc = j + i * T;
-    CPLX z = s.v[row * N + cc * H + fr];
-    v[i] = cmul(mirror ? conjc(z) : z, pc.tw.v[cc * f]);
-  }
+  for (uint i = 0u; i < 8u; i++) v[i] = cmul(mirror ? conjc(z[i]) : z[i], pc.tw.v[(j + i * T) * f]);
   fft(c, j, v); // twl is read after the first exchange's barriers
 }
 
@@ -63,17 +65,19 @@ void main() {
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u;
   bool fold = (pc.flags & 16u) != 0u, q2too = !fold || (pc.flags & 64u) != 0u;
   uint base = row * (N / 2u + 1u);
-  CPLX v[8], kq[8];
-  if (sgs && lap) {
-    column(pc.s3, row, f, c, j, v);
+  CPLX v[8], kq[8], za[8], zb[8], z2[8];
+  if (sgs) load_column(lap ? pc.s3 : pc.s0, row, f, j, za);
+  if (sgs && !lap) load_column(pc.s1, row, f, j, zb);
+  load_column(pc.s2, row, f, j, z2);
+  if (sgs) {
+    column(za, f, c, j, v);
     store(pc.o1, base, f, j, v);
-  } else if (sgs) {
-    column(pc.s0, row, f, c, j, v);
-    store(pc.o1, base, f, j, v);
-    column(pc.s1, row, f, c, j, kq);
+  }
+  if (sgs && !lap) {
+    column(zb, f, c, j, kq);
     if (q2too) store(pc.o2, base, f, j, kq);
   }
-  column(pc.s2, row, f, c, j, v);
+  column(z2, f, c, j, v);
   if (sgs && !lap && fold)
     for (uint i = 0u; i < 8u; i++) v[i] += REAL(f + Q * (j + i * T)) * times_i(kq[i]);
   store(pc.o0, base, f, j, v);
