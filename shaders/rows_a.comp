@@ -11,9 +11,10 @@
 // 2 (u, v), 3 lap w alone (lap form); the fields are made from the sources as in rows_pair.comp
 // (rows_fields.glsl). One workgroup per (row, C columns b): every access is C contiguous values.
 // The column groups of a row are neighbours in the dispatch (x), the rows follow (y): the
-// workgroups in flight together write adjacent 128-byte pieces of a scratch row instead of one
-// piece in each of many rows (one H200, fp32 N = 16384: rows_a 7.6 instead of 9.6 ms per call,
-// rows_c 3.6 instead of 4.5, 49.2 instead of 54.8 ms per step; fp64 8192: 26.4 against 29.4).
+// workgroups in flight together write adjacent pieces (C values: 64 bytes in single, 128 in
+// double) of a scratch row instead of one piece in each of many rows (one H200, fp32 N = 16384:
+// rows_a 7.6 instead of 9.6 ms per call, rows_c 3.6 instead of 4.5, 49.2 instead of 54.8 ms per
+// step; fp64 8192: 26.4 against 29.4).
 #include "types.glsl"
 #include "fft_math.glsl"
 

@@ -44,14 +44,14 @@ void put(uint i, REAL x) { sre[i] = x; }
 REAL get(uint i) { return sre[i]; }
 #include "rows_reduce.glsl"
 
-// the inverse length-Q transform of chunk slot cc of scratch row s at `at` (its b = j + i T)
 // this thread's inputs of a chunk: v[i] = conj s[at + j + i T] (read for all groups at the start
 // of a round, so that their loads are in flight together)
 void load_chunk(CBuf s, uint at, uint j, out CPLX v[8]) {
   for (uint i = 0u; i < 8u; i++) v[i] = conjc(s.v[at + j + i * T]);
 }
 
-// the inverse of loaded inputs (the conjugate of the forward transform of the conjugate)
+// the inverse length-Q transform of chunk slot cc from its loaded inputs x (its b = j + i T; the
+// conjugate of the forward transform of the conjugate)
 void inverse_chunk(CPLX x[8], uint cc, uint j, out CPLX v[8]) {
   v = x;
   fft(cc, j, v);

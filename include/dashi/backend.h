@@ -130,7 +130,7 @@ struct dashi_backend {
   const dashi_grid *grid;
   const char *name; /* "cpu" / "vulkan" */
   bool single;      /* single precision */
-  char fft_library[512];
+  char fft_library[768];
   char devices[512]; /* device names (this rank) */
   void *impl;
   /* Band hints the solver sets around its transforms (0 = none; a backend may ignore them).

@@ -212,7 +212,8 @@ static void expect_paths(void) {
   /* the description is whole on every rank (until session 16 a rank's two reasons against the
    * fused products could be cut at 256 characters: vulkan_parity_mixed_rows_np2) */
   size_t n = strlen(gpu.b->fft_library);
-  int whole = n > 0 && gpu.b->fft_library[n - 1] == ')', all = 0;
+  int whole = n > 0 && n + 1 < sizeof gpu.b->fft_library && gpu.b->fft_library[n - 1] == ')',
+      all = 0;
   MPI_Allreduce(&whole, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   tu_check(all, "fft_library is whole on every rank (%zu characters here)", n);
 }

@@ -153,7 +153,7 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
 }
 
 /* the row pass through memory: bytes of one scratch row buffer (this rank's x rows of N complex
- * values) and the column groups of steps A and C (Q / C, the dispatches' y) */
+ * values) and the column groups of steps A and C (Q / C, the dispatches' x) */
 static uint64_t mem_scratch_bytes(const vk_ctx *c) {
   return (uint64_t)c->g->nx * c->g->N * 2 * c->rsize;
 }
@@ -269,7 +269,11 @@ static bool mode_fits(const vk_ctx *c, uint64_t limit, char *why, size_t whylen)
   if (!c->rows_mem) return true;
   uint64_t bytes = mem_scratch_bytes(c);
   uint32_t gy = mem_groups(c);
-  if (gy > lim->maxComputeWorkGroupCount[0] || (uint64_t)g->nx > lim->maxComputeWorkGroupCount[1])
+  /* steps A and C: Q/C column groups along x and the nx rows along y; step B: the rows along x */
+  uint32_t rows_max = lim->maxComputeWorkGroupCount[1] < lim->maxComputeWorkGroupCount[0]
+                          ? lim->maxComputeWorkGroupCount[1]
+                          : lim->maxComputeWorkGroupCount[0];
+  if (gy > lim->maxComputeWorkGroupCount[0] || (uint64_t)g->nx > rows_max)
     return snprintf(why, whylen, "%s needs %u x %d workgroups per dispatch", what, gy, g->nx),
            false;
   if (bytes > c->max_range)
