@@ -59,17 +59,26 @@ static uint64_t shared_limit(const vk_ctx *c) {
   return c->fft_shared && c->fft_shared < limit ? c->fft_shared : limit;
 }
 
+/* the shared memory of a column transform over C columns of length L (colfft.glsl in xfft.comp,
+ * rows_a.comp, rows_c.comp: sre, sim of C L reals each and L complex twiddles), and of
+ * rows_b.comp's CB chunks of length L (sre, sim of CB (L + L/8) reals each and L twiddles) */
+static uint64_t colfft_shared(const vk_ctx *c, uint64_t cols, uint64_t len) {
+  return (2 * cols * len + 2 * len) * c->rsize;
+}
+static uint64_t chunks_shared(const vk_ctx *c, uint64_t chunks, uint64_t len) {
+  return (2 * chunks * (len + len / 8) + 2 * len) * c->rsize;
+}
+
 /* The row pass through memory (rows_a/b/c.comp): N = P Q with P = xfft_n1(N), the length of the
  * strided transforms of steps A and C, and Q = N/P, the chunks of step B. Columns per workgroup of
  * A and C: 8 (one H200, fp32 N = 16384: 48.55 ms/step against 49.35 with the x steps' 16; fp64
  * N = 8192: 26.35 against 28.08 with 4) or DASHI_VK_XFFT_COLS, at most Q, halved (down to 4)
- * until sre, sim (C P reals each) and the P twiddles fit the shared memory and C P/8 threads a
- * workgroup; chunks per workgroup of B at a time: 2048/Q (256 threads), at most P, halved until
- * sre, sim (CB (Q + Q/8) reals each) and Q twiddles fit */
+ * until colfft_shared fits the shared memory and C P/8 threads a workgroup; chunks per workgroup
+ * of B at a time: 2048/Q (256 threads), at most P, halved until chunks_shared fits */
 static uint32_t mem_cols(const vk_ctx *c, uint32_t p, uint32_t q) {
   uint32_t base = c->xfft_cols ? c->xfft_cols : 8u;
   uint32_t k = base < q ? base : q;
-  while (k > 4 && ((2 * (uint64_t)k * p + 2 * p) * c->rsize > shared_limit(c) ||
+  while (k > 4 && (colfft_shared(c, k, p) > shared_limit(c) ||
                    k * p / 8 > c->props.limits.maxComputeWorkGroupInvocations))
     k /= 2;
   return k;
@@ -77,7 +86,7 @@ static uint32_t mem_cols(const vk_ctx *c, uint32_t p, uint32_t q) {
 static uint32_t mem_chunks(const vk_ctx *c, uint32_t p, uint32_t q) {
   uint32_t k = q < 2048 ? 2048 / q : 1;
   if (k > p) k = p;
-  while (k > 1 && (2 * (uint64_t)k * (q + q / 8) + 2 * q) * c->rsize > shared_limit(c)) k /= 2;
+  while (k > 1 && chunks_shared(c, k, q) > shared_limit(c)) k /= 2;
   return k;
 }
 
@@ -136,16 +145,15 @@ static uint64_t rows_shared(const vk_ctx *c) {
   return (row + (64 + hi) * 2) * c->rsize;
 }
 
-/* the shared memory of the row pass through memory: its largest step (A and C: sre, sim of C P
- * reals and P twiddles; B: sre, sim of CB (Q + Q/8) reals and Q twiddles) */
+/* the shared memory of the row pass through memory: its largest step (A and C: colfft_shared of
+ * C columns of length P; B: chunks_shared of CB chunks of length Q) */
 static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
   uint64_t most = 0;
   *threads = 0;
   for (int own = 6; own <= 7; own++) {
     uint32_t sc[VK_SPEC_N];
     vk_rows_spec(c, own, sc);
-    uint64_t row = own == 7 ? sc[3] * (uint64_t)(sc[0] + sc[0] / 8) : sc[3] * (uint64_t)sc[0];
-    uint64_t b = (2 * row + 2 * sc[0]) * c->rsize;
+    uint64_t b = own == 7 ? chunks_shared(c, sc[3], sc[0]) : colfft_shared(c, sc[3], sc[0]);
     if (b > most) most = b;
     if (sc[4] > *threads) *threads = sc[4];
   }
@@ -221,8 +229,7 @@ static int xfft_choice(vk_ctx *c, uint64_t limit) {
   uint32_t n = (uint32_t)c->g->N, s1[VK_SPEC_N], s2[VK_SPEC_N];
   vk_rows_spec(c, 2, s1);
   vk_rows_spec(c, 3, s2);
-  /* xfft.comp: sre, sim (C L reals each) and twl (L complex) */
-  uint64_t shared = (2 * (uint64_t)s1[3] * s1[0] + 2 * s1[0]) * c->rsize, threads = s1[4];
+  uint64_t shared = colfft_shared(c, s1[3], s1[0]), threads = s1[4];
   uint64_t groups = xfft_groups(s2, n / 2);
   bool can = c->g->size == 1 && n >= 64 && shared <= limit &&
              threads <= c->props.limits.maxComputeWorkGroupSize[0] &&
