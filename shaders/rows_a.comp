@@ -37,7 +37,7 @@ const bool PRE = true;
 #endif
 
 layout(push_constant, std430) uniform PC {
-  CBuf i0, i1, i2, i3, i4, i5; // the sources (rows_fields.glsl), row pitch N/2+1
+  CBuf i0, i1, i2, i3, i4, i5; // the sources from the dispatch's first row, row pitch N/2+1
   CBuf s0, s1, s2, s3;         // the scratch rows of the groups (row pitch N)
   CBuf tw;                     // exp(-2 pi i e/N), e = 0..N-1
   REAL scale;                  // 1/N^2 (the inverse normalization)
@@ -91,8 +91,8 @@ void main() {
       v[i] = conjc(pc.scale * (A + times_i(B)));
     }
     fft(c, j, v); // twl is read after the first exchange's barriers
-    CBuf s = scratch(g);
+    CBuf s = cbuf_offset(scratch(g), row * N);
     for (uint i = 0u; i < 8u; i++) // output c = j + i T: times W_N^(-b c)
-      s.v[row * N + (j + i * T) * Q + b] = conjc(cmul(v[i], PRE ? w[i] : pc.tw.v[b * (j + i * T)]));
+      s.v[(j + i * T) * Q + b] = conjc(cmul(v[i], PRE ? w[i] : pc.tw.v[b * (j + i * T)]));
   }
 }

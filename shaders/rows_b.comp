@@ -31,6 +31,8 @@ layout(push_constant, std430) uniform PC {
   ABuf part;           // flag 32: the row's reductions
   REAL smag2;          // (Cs Delta)^2 * 2
   uint flags;          // rows_pair.comp's: 1 SGS, 2 lap form, 32 reduce
+  uint row0;           // this dispatch's rows are row0 + gl_WorkGroupID.x (their partials' index)
+  uint rows;           // of the rows (R) in the partials
 } pc;
 
 shared REAL sre[C * LP];
@@ -42,6 +44,7 @@ shared CPLX twl[L];
 
 void put(uint i, REAL x) { sre[i] = x; }
 REAL get(uint i) { return sre[i]; }
+#define REDUCE_ROWS pc.rows
 #include "rows_reduce.glsl"
 
 // this thread's inputs of a chunk: v[i] = conj s[at + j + i T] (read for all groups at the start
@@ -89,14 +92,16 @@ void main() {
   bool sgs = (pc.flags & 1u) != 0u, lap = (pc.flags & 2u) != 0u, red = (pc.flags & 32u) != 0u;
   REAL m[4] = REAL[4](REAL(0), REAL(0), REAL(0), REAL(0));
   ACC snut = ACC(0);
+  CBuf s0 = cbuf_offset(pc.s0, row * N), s1 = cbuf_offset(pc.s1, row * N);
+  CBuf s2 = cbuf_offset(pc.s2, row * N), s3 = cbuf_offset(pc.s3, row * N);
   for (uint it = 0u; it < P / C; it++) {
-    uint ch = it * C + cc, in_at = row * N + ch * L, out_at = row * N + ch * H;
+    uint ch = it * C + cc, in_at = ch * L, out_at = ch * H;
     CPLX v[8], x0[8], x1[8], x2[8], x3[8];
     REAL nut[8], ax[8], ay[8];
-    if (sgs) load_chunk(pc.s0, in_at, j, x0);
-    load_chunk(pc.s1, in_at, j, x1);
-    load_chunk(pc.s2, in_at, j, x2);
-    if (sgs && lap) load_chunk(pc.s3, in_at, j, x3);
+    if (sgs) load_chunk(s0, in_at, j, x0);
+    load_chunk(s1, in_at, j, x1);
+    load_chunk(s2, in_at, j, x2);
+    if (sgs && lap) load_chunk(s3, in_at, j, x3);
     if (sgs) {
       inverse_chunk(x0, cc, j, v);
       for (uint i = 0u; i < 8u; i++) {
@@ -108,19 +113,19 @@ void main() {
     for (uint i = 0u; i < 8u; i++) ax[i] = v[i].x, ay[i] = v[i].y;
     if (sgs && !lap) {
       for (uint i = 0u; i < 8u; i++) v[i] = nut[i] * v[i]; // q1, q2
-      forward_chunk(v, true, pc.s0, pc.s1, out_at, cc, j);
+      forward_chunk(v, true, s0, s1, out_at, cc, j);
     }
     inverse_chunk(x2, cc, j, v);
     if (red) max_uv(v, m);
     for (uint i = 0u; i < 8u; i++) v[i] = CPLX(-(v[i].x * ax[i] + v[i].y * ay[i]), REAL(0));
-    forward_chunk(v, false, pc.s2, pc.s2, out_at, cc, j);
+    forward_chunk(v, false, s2, s2, out_at, cc, j);
     if (sgs && lap) {
       inverse_chunk(x3, cc, j, v);
       for (uint i = 0u; i < 8u; i++) v[i] = CPLX(nut[i] * v[i].x, REAL(0));
-      forward_chunk(v, false, pc.s3, pc.s3, out_at, cc, j);
+      forward_chunk(v, false, s3, s3, out_at, cc, j);
     }
   }
   if (!red) return;
-  reduce_max4(m, t, C * T, row);
-  reduce_sum(snut, t, C * T, row);
+  reduce_max4(m, t, C * T, pc.row0 + row);
+  reduce_sum(snut, t, C * T, pc.row0 + row);
 }

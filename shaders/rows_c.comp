@@ -24,7 +24,7 @@ const uint H = Q / 2u + 1u;
 
 layout(push_constant, std430) uniform PC {
   CBuf s0, s1, s2, s3; // rows_b.comp's outputs: q1, q2, adv, q (lap form)
-  CBuf o0, o1, o2;     // the products (mixed layout)
+  CBuf o0, o1, o2;     // the products (mixed layout) from the dispatch's first row
   CBuf tw;             // exp(-2 pi i e/N), e = 0..N-1
   uint flags;          // rows_pair.comp's: 1 SGS, 2 lap form, 4 zero at N/2, 16 fold, 64 q2 too
   uint kout;           // outputs are written at ky <= kout
@@ -40,7 +40,8 @@ shared CPLX twl[L];
 // their loads are in flight together)
 void load_column(CBuf s, uint row, uint f, uint j, out CPLX z[8]) {
   uint fr = f >= H ? Q - f : f;
-  for (uint i = 0u; i < 8u; i++) z[i] = s.v[row * N + (j + i * T) * H + fr];
+  CBuf r = cbuf_offset(s, row * N);
+  for (uint i = 0u; i < 8u; i++) z[i] = r.v[(j + i * T) * H + fr];
 }
 
 // the transform of column f from its loaded values (thread j: outputs e = j + i T)

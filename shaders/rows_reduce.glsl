@@ -4,7 +4,11 @@
 // red_final.comp: part[2 row + (0, 1)], part[2 (R + row) + (0, 1)], part[4 R + row] (R rows, the
 // workgroups along x). Each is folded over the workgroup's W threads (a power of two) through
 // shared memory by a fixed-order tree (deterministic). The includer defines put(i, x) and get(i)
-// over at least 4W reals and the push constant part.
+// over at least 4W reals and the push constant part, and REDUCE_ROWS where R is not the number of
+// workgroups along x (rows_b.comp: the row pass's rows in blocks).
+#ifndef REDUCE_ROWS
+#define REDUCE_ROWS gl_NumWorkGroups.x
+#endif
 
 // this thread's max|u|, bad u, max|v|, bad v in m, updated with v[i] = (u, v)
 void max_uv(CPLX v[8], inout REAL m[4]) {
@@ -18,7 +22,7 @@ void max_uv(CPLX v[8], inout REAL m[4]) {
 
 // the workgroup's m (max_uv) into the row's partials
 void reduce_max4(REAL m[4], uint t, uint W, uint row) {
-  uint R = gl_NumWorkGroups.x;
+  uint R = REDUCE_ROWS;
   barrier(); // the last exchange's reads are done
   for (uint j = 0u; j < 4u; j++) put(j * W + t, m[j]);
   barrier();
@@ -44,7 +48,7 @@ void reduce_uv(CPLX v[8], uint t, uint W, uint row) {
 
 // the workgroup's sums s of nu_t into the row's partial (in ACC; it travels as hi + lo)
 void reduce_sum(ACC s, uint t, uint W, uint row) {
-  uint R = gl_NumWorkGroups.x;
+  uint R = REDUCE_ROWS;
   REAL hi = REAL(s);
   barrier();
   put(t, hi), put(W + t, REAL(s - ACC(hi)));

@@ -110,12 +110,13 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   char why[384];
   DASHI_CALL(vk_rows_init(c, want, &ok, why, sizeof why));
   if (ok) {
+    char name[96];
     b->ops = &vk_ops_fused;
     snprintf(rows, sizeof rows, "; nonlinear products fused (%s + %s)",
              g->size > 1 ? "slab transposes"
              : c->xfft   ? "own x passes"
                          : "VkFFT x passes",
-             vk_rows_name(c));
+             vk_rows_name(c, name, sizeof name));
   } else if (want) {
     snprintf(rows, sizeof rows, "; fused nonlinear products not used: %s", why);
   }

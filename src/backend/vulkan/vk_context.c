@@ -277,6 +277,7 @@ static int make_device(vk_ctx *c) {
   c->import_align = hp.minImportedHostPointerAlignment;
   if (m3.maxMemoryAllocationSize && m3.maxMemoryAllocationSize < c->max_range)
     c->max_range = m3.maxMemoryAllocationSize;
+  c->max_alloc = m3.maxMemoryAllocationSize ? m3.maxMemoryAllocationSize : c->max_range;
   return 0;
 }
 

@@ -149,7 +149,9 @@ typedef struct {
   uint32_t qfam;
   int device_index, device_count;
   char device_name[256];
-  VkDeviceSize max_range; /* largest buffer a VkFFT descriptor may cover */
+  VkDeviceSize max_range;   /* largest buffer a VkFFT descriptor may cover */
+  VkDeviceSize max_alloc;   /* maxMemoryAllocationSize (or max_range where not reported) */
+  VkDeviceSize scratch_max; /* largest scratch buffer of the row pass through memory */
   /* recording */
   VkCommandPool pool;
   vk_frame frames[VK_FRAMES];
@@ -362,7 +364,8 @@ int vk_derive_record(vk_ctx *c, VkDeviceAddress src, int n, const dashi_spec_op 
  * every rank wants it and can run it), makes its table and pipeline; `why` receives the reason
  * where this rank wants it and it cannot run */
 int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen);
-const char *vk_rows_name(const vk_ctx *c); /* the row kernel in use, for fft_library */
+/* the row kernel in use (and its row blocks), for fft_library, in buf */
+const char *vk_rows_name(const vk_ctx *c, char *buf, size_t n);
 /* the specialization constants of the row pass (own 1) or of the x steps (own 2..5: the
  * pipelines PIPE_XFFT_SRC1 .. PIPE_XFFT_PRD2 in order) */
 #define VK_SPEC_N 9 /* specialization constants per pipeline (ids 0..8) */

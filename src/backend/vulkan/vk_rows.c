@@ -162,8 +162,17 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
 
 /* the row pass through memory: bytes of one scratch row buffer (this rank's x rows of N complex
  * values) and the column groups of steps A and C (Q / C, the dispatches' x) */
+/* the x rows of one pass through the scratch (rows_a, b and c over them, then the next block):
+ * all nx, or nx/2^j where a scratch buffer of all of them would exceed scratch_max (fp64
+ * N = 16384: 4 GiB against an H200's largest allocation, 4 GiB - 2 MiB) */
+static uint32_t mem_block_rows(const vk_ctx *c) {
+  uint64_t row = (uint64_t)c->g->N * 2 * c->rsize;
+  uint32_t r = (uint32_t)c->g->nx;
+  while (r % 2 == 0 && (uint64_t)r * row > c->scratch_max) r /= 2;
+  return r;
+}
 static uint64_t mem_scratch_bytes(const vk_ctx *c) {
-  return (uint64_t)c->g->nx * c->g->N * 2 * c->rsize;
+  return (uint64_t)mem_block_rows(c) * c->g->N * 2 * c->rsize;
 }
 static uint32_t mem_groups(const vk_ctx *c) {
   uint32_t sc[VK_SPEC_N];
@@ -184,7 +193,18 @@ static int mem_scratch(vk_ctx *c, int n) {
  * split exchanges, else the row pass through memory: rows_fit), pair (whole), pair_split,
  * memory (tests and measurements) */
 static int rows_mode(vk_ctx *c, bool *autom) {
-  const char *v = getenv("DASHI_VK_ROWS");
+  const char *v = getenv("DASHI_VK_ROWS"), *sb = getenv("DASHI_VK_SCRATCH_BYTES");
+  /* the scratch buffers up to the device's largest allocation (they are reached through their
+   * addresses, so no descriptor range applies), or DASHI_VK_SCRATCH_BYTES (tests: row blocks) */
+  c->scratch_max = c->max_alloc;
+  if (sb && *sb) {
+    char *end;
+    unsigned long long n = strtoull(sb, &end, 10);
+    if (*end || !n || sb[0] == '-')
+      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_SCRATCH_BYTES=%s: expected a positive byte count",
+                       sb);
+    if (n < c->scratch_max) c->scratch_max = n;
+  }
   c->rows_split = c->rows_mem = false;
   *autom = !v || !*v || !strcmp(v, "auto");
   if (*autom) return 0;
@@ -197,10 +217,15 @@ static int rows_mode(vk_ctx *c, bool *autom) {
                    v);
 }
 
-const char *vk_rows_name(const vk_ctx *c) {
-  return c->rows_mem     ? "row passes through memory"
-         : c->rows_split ? "paired radix-8 row kernel, split exchanges"
-                         : "paired radix-8 row kernel";
+const char *vk_rows_name(const vk_ctx *c, char *buf, size_t n) {
+  uint32_t rows = c->rows_mem ? mem_block_rows(c) : (uint32_t)c->g->nx;
+  snprintf(buf, n, "%s",
+           c->rows_mem     ? "row passes through memory"
+           : c->rows_split ? "paired radix-8 row kernel, split exchanges"
+                           : "paired radix-8 row kernel");
+  if (rows < (uint32_t)c->g->nx)
+    snprintf(buf + strlen(buf), n - strlen(buf), " in blocks of %u rows", rows);
+  return buf;
 }
 
 /* workgroups of one field's x step with layout sc (vk_rows_spec): column groups of the columns
@@ -275,17 +300,16 @@ static bool mode_fits(const vk_ctx *c, uint64_t limit, char *why, size_t whylen)
            false;
   if (!c->rows_mem) return true;
   uint64_t bytes = mem_scratch_bytes(c);
-  uint32_t gy = mem_groups(c);
+  uint32_t gy = mem_groups(c), rows = mem_block_rows(c);
   /* steps A and C: Q/C column groups along x and the nx rows along y; step B: the rows along x */
   uint32_t rows_max = lim->maxComputeWorkGroupCount[1] < lim->maxComputeWorkGroupCount[0]
                           ? lim->maxComputeWorkGroupCount[1]
                           : lim->maxComputeWorkGroupCount[0];
-  if (gy > lim->maxComputeWorkGroupCount[0] || (uint64_t)g->nx > rows_max)
-    return snprintf(why, whylen, "%s needs %u x %d workgroups per dispatch", what, gy, g->nx),
-           false;
-  if (bytes > c->max_range)
+  if (gy > lim->maxComputeWorkGroupCount[0] || rows > rows_max)
+    return snprintf(why, whylen, "%s needs %u x %u workgroups per dispatch", what, gy, rows), false;
+  if (bytes > c->scratch_max)
     return snprintf(why, whylen, "%s needs buffers of %llu bytes, the device allows %llu", what,
-                    (unsigned long long)bytes, (unsigned long long)c->max_range),
+                    (unsigned long long)bytes, (unsigned long long)c->scratch_max),
            false;
   return true;
 }
@@ -381,30 +405,38 @@ static int mem_dispatch(vk_ctx *c, double smag, uint32_t flags, const VkDeviceAd
   DASHI_CALL(mem_scratch(c, ng));
   VkDeviceAddress s[4] = {0};
   for (int i = 0; i < ng; i++) s[i] = c->rows_s[i].addr;
-  uint32_t nx = (uint32_t)g->nx, gy = mem_groups(c);
-  vk_pc p;
-  pc_init(&p, c);
-  for (int i = 0; i < 6; i++) pc_addr(&p, src[i]);
-  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
-  pc_addr(&p, c->rows_tw.addr);
-  pc_real(&p, 1.0 / ((double)g->N * g->N));
-  pc_u32(&p, flags);
-  pc_u32(&p, kin);
-  DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_A, &p, gy, nx));
-  pc_init(&p, c);
-  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
-  pc_addr(&p, c->rows_tw.addr);
-  pc_addr(&p, c->partials.addr);
-  pc_real(&p, 2.0 * smag);
-  pc_u32(&p, flags);
-  DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS_B, &p, nx));
-  pc_init(&p, c);
-  for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
-  for (int i = 0; i < 3; i++) pc_addr(&p, i < nn ? out[i] : 0);
-  pc_addr(&p, c->rows_tw.addr);
-  pc_u32(&p, flags);
-  pc_u32(&p, kout);
-  return vk_dispatch_grid(c, PIPE_ROWS_C, &p, gy, nx);
+  uint32_t nx = (uint32_t)g->nx, gy = mem_groups(c), rows = mem_block_rows(c);
+  /* block by block of rows (mem_block_rows), each from its first row's sources and outputs */
+  VkDeviceSize pitch = ((VkDeviceSize)g->N / 2 + 1) * 2 * c->rsize;
+  for (uint32_t r0 = 0; r0 < nx; r0 += rows) {
+    VkDeviceSize at = r0 * pitch;
+    vk_pc p;
+    pc_init(&p, c);
+    for (int i = 0; i < 6; i++) pc_addr(&p, src[i] ? src[i] + at : 0);
+    for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+    pc_addr(&p, c->rows_tw.addr);
+    pc_real(&p, 1.0 / ((double)g->N * g->N));
+    pc_u32(&p, flags);
+    pc_u32(&p, kin);
+    DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_A, &p, gy, rows));
+    pc_init(&p, c);
+    for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+    pc_addr(&p, c->rows_tw.addr);
+    pc_addr(&p, c->partials.addr);
+    pc_real(&p, 2.0 * smag);
+    pc_u32(&p, flags);
+    pc_u32(&p, r0);
+    pc_u32(&p, nx);
+    DASHI_CALL(vk_dispatch_groups(c, PIPE_ROWS_B, &p, rows));
+    pc_init(&p, c);
+    for (int i = 0; i < 4; i++) pc_addr(&p, s[i]);
+    for (int i = 0; i < 3; i++) pc_addr(&p, i < nn && out[i] ? out[i] + at : 0);
+    pc_addr(&p, c->rows_tw.addr);
+    pc_u32(&p, flags);
+    pc_u32(&p, kout);
+    DASHI_CALL(vk_dispatch_grid(c, PIPE_ROWS_C, &p, gy, rows));
+  }
+  return 0;
 }
 
 /* the row kernel over this rank's x rows (N on one rank, nx on several; row stride N/2+1) from
