@@ -6,6 +6,7 @@
 - Taylor-Green exact decay on the GPU backend (1e-10 relative, double);
 - restart CPU -> GPU -> CPU continues within parity tolerance of an uninterrupted CPU run;
 - no Vulkan device (VK_DRIVER_FILES=/nonexistent): clear error and exit status 5, no fallback;
+- a field larger than the device's largest buffer: exit 5, the sizes and the remedy named;
 - `dashi validate` passes, and fails (non-zero exit) beyond its tolerance;
 - `dashi info` lists the Vulkan devices of every rank;
 - -log_view adds the GPU time per stage of the time loop (timestamps), changing no value."""
@@ -169,6 +170,19 @@ def test_no_device_is_a_clear_error(tmp_path, cmd):
     err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
     assert err and "no Vulkan device" in err[0] and "never falls back" in err[0], p.stderr
     assert "finished" not in p.stdout
+    assert not (tmp_path / "x" / "truth.h5").exists()
+
+
+def test_too_large_for_one_device_names_the_remedy(tmp_path):
+    """N = 4096 in double on one rank: one field is 128.1 MiB, lavapipe's largest buffer 128 MiB
+    (N = 32768 in single against an H200's 4 GiB is the same error)"""
+    p = dashi("-backend", "vulkan", "-N", 4096, "-precision", "double", "-steps", 1,
+              "-out", tmp_path / "x")
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    assert err and "one field of 128.1 MiB per rank" in err[0] \
+        and "largest buffer the device allows (128.0 MiB)" in err[0] \
+        and "run on more ranks" in err[0] and "-precision single" in err[0], p.stderr
     assert not (tmp_path / "x" / "truth.h5").exists()
 
 

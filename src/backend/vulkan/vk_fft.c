@@ -248,9 +248,11 @@ int vk_fft_init(vk_ctx *c) {
     DASHI_MPI(MPI_Allreduce(MPI_IN_PLACE, &c->max_batch, 1, MPI_INT, MPI_MIN, g->comm));
   if (c->max_batch < 1)
     return dashi_err(DASHI_ERR_DEVICE,
-                     "Vulkan device %d '%s': the FFT work area of N=%d exceeds "
-                     "the largest buffer the device allows",
-                     c->device_index, c->device_name, g->N);
+                     "Vulkan device %d '%s': the FFT work area of N=%d holds one field of %.1f "
+                     "MiB per rank, more than the largest buffer the device allows (%.1f MiB); "
+                     "run on more ranks, one GPU each (a rank holds N/ranks rows)%s",
+                     c->device_index, c->device_name, g->N, per / 1048576.0,
+                     c->max_range / 1048576.0, c->f64 ? ", or with -precision single" : "");
   if (!glslang_initialize_process())
     return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: glslang (VkFFT's shader compiler) failed "
                                        "to initialize");
