@@ -164,6 +164,10 @@ int main(int argc, char **argv) {
     free(sb), free(rb);
   }
   CK(dashi_vulkan_profile(b, prof, sizeof prof));
+  /* the device memory of the run so far (the transform timing below may add plans) */
+  double mem[2], mem_max[2];
+  CK(dashi_vulkan_memory(b, &mem[0], &mem[1]));
+  MPI_Allreduce(mem, mem_max, 2, MPI_DOUBLE, MPI_MAX, g.comm);
   dashi_les_diag d;
   CK(dashi_les_diagnostics(s, &d));
   /* one transform with the plain plans, and under the solver's 2/3 band hint (the zero-padded
@@ -189,15 +193,15 @@ int main(int argc, char **argv) {
            "\"fft_band_ms_per_step\": %.5f, \"ratio_band\": %.3f, \"setup_s\": %.2f, "
            "\"check_tg_field\": %.2e, \"check_tg_adv\": %.2e, \"check_rhs_vs_cpu\": %.2e, "
            "\"final_Z\": %.6g, \"final_cfl\": %.3g, \"a2a_ms_per_step\": %.4f, "
-           "\"a2a_GBps\": %.3f, \"ref_a2a_GBps\": %.3f, \"fft_library\": \"%s\", "
-           "\"profile\": {%s}}\n",
+           "\"a2a_GBps\": %.3f, \"ref_a2a_GBps\": %.3f, \"device_GiB\": %.3f, "
+           "\"heap_GiB\": %.1f, \"fft_library\": \"%s\", \"profile\": {%s}}\n",
            b->devices, N, single ? "single" : "double", cfg.sgs_on ? "smagorinsky" : "none", g.size,
            steps, ms, 1e3 / ms, (double)subs / steps, ffts, fft[0], fft[1], ffts * one,
            one > 0 ? ms / (ffts * one) : -1.0, variant && *variant ? variant : "plain",
            tune && *tune ? "+" : "", tune && *tune ? tune : "", band_state, fftb[0], fftb[1],
            ffts * oneb, oneb > 0 ? ms / (ffts * oneb) : -1.0, setup, tg_field, tg_adv, parity, d.Z,
            d.cfl, 1e3 * a2a_s / steps, a2a_s > 0 ? a2a_b / a2a_s / 1e9 : 0.0, ref_gbps,
-           b->fft_library, prof);
+           mem_max[0] / 1073741824.0, mem_max[1] / 1073741824.0, b->fft_library, prof);
   fflush(stdout);
   dashi_les_destroy(s);
   dashi_backend_destroy(b);

@@ -173,6 +173,20 @@ int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec
 
 _Static_assert(PROF_COUNT <= DASHI_VK_STAGES, "DASHI_VK_STAGES holds every profile label");
 
+int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap) {
+  *peak = *heap = 0;
+  if (strcmp(b->name, "vulkan")) return 0;
+  const vk_ctx *c = VKX(b);
+  *peak = (double)c->held_peak;
+  /* the heap of the device-local memory type the buffers take (find_memory: the first one) */
+  for (uint32_t i = 0; i < c->memprops.memoryTypeCount; i++)
+    if (c->memprops.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) {
+      *heap = (double)c->memprops.memoryHeaps[c->memprops.memoryTypes[i].heapIndex].size;
+      break;
+    }
+  return 0;
+}
+
 int dashi_vulkan_stage_times(dashi_backend *b, int *n, const char *names[DASHI_VK_STAGES],
                              long long calls[DASHI_VK_STAGES], double ms[DASHI_VK_STAGES]) {
   *n = 0;

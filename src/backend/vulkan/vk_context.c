@@ -333,6 +333,10 @@ static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, ui
                              .allocationSize = import ? size : mr.size,
                              .memoryTypeIndex = type};
   VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
+  if (!host) {
+    b->held = mr.size, c->held += mr.size;
+    if (c->held > c->held_peak) c->held_peak = c->held;
+  }
   VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
   VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
                                   .buffer = b->buf};
@@ -369,6 +373,7 @@ void vk_buffer_destroy(vk_ctx *c, vk_buffer *b) {
   if (b->map) vkUnmapMemory(c->dev, b->mem);
   if (b->buf) vkDestroyBuffer(c->dev, b->buf, NULL);
   if (b->mem) vkFreeMemory(c->dev, b->mem, NULL);
+  c->held -= b->held;
   memset(b, 0, sizeof *b);
 }
 

@@ -84,7 +84,8 @@ typedef struct {
   VkDeviceMemory mem;
   VkDeviceAddress addr;
   VkDeviceSize size;
-  void *map; /* host-visible buffers only */
+  VkDeviceSize held; /* device-local bytes of its allocation (0: host memory) */
+  void *map;         /* host-visible buffers only */
 } vk_buffer;
 
 typedef struct vk_chunk {
@@ -149,9 +150,10 @@ typedef struct {
   uint32_t qfam;
   int device_index, device_count;
   char device_name[256];
-  VkDeviceSize max_range;   /* largest buffer a VkFFT descriptor may cover */
-  VkDeviceSize max_alloc;   /* maxMemoryAllocationSize (or max_range where not reported) */
-  VkDeviceSize scratch_max; /* largest scratch buffer of the row pass through memory */
+  VkDeviceSize max_range;       /* largest buffer a VkFFT descriptor may cover */
+  VkDeviceSize max_alloc;       /* maxMemoryAllocationSize (or max_range where not reported) */
+  VkDeviceSize scratch_max;     /* largest scratch buffer of the row pass through memory */
+  VkDeviceSize held, held_peak; /* device-local bytes of the backend's buffers, now and at most */
   /* recording */
   VkCommandPool pool;
   vk_frame frames[VK_FRAMES];
