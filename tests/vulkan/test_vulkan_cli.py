@@ -175,7 +175,11 @@ def test_no_device_is_a_clear_error(tmp_path, cmd):
 
 def test_too_large_for_one_device_names_the_remedy(tmp_path):
     """N = 4096 in double on one rank: one field is 128.1 MiB, lavapipe's largest buffer 128 MiB
-    (N = 32768 in single against an H200's 4 GiB is the same error)"""
+    (N = 32768 in single against an H200's 4 GiB is the same error); on a GPU it would run"""
+    info = dashi(cmd="info")
+    if "llvmpipe" not in info.stdout:
+        pytest.skip("needs lavapipe's 128 MiB buffer limit (the device here: "
+                    f"{info.stdout.strip()[:200]})")
     p = dashi("-backend", "vulkan", "-N", 4096, "-precision", "double", "-steps", 1,
               "-out", tmp_path / "x")
     assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
@@ -324,14 +328,14 @@ def test_log_view_gpu_stages(tmp_path, np_):
     else:
         assert secs >= total * (1 - 1e-3) and pct >= 100 - 0.1 * tol, rows
     assert 0 < busy, p.stdout[-2000:]
-    # the device memory the backend held: at least one chunk of 16 spectral fields of the rank's
-    # 64/np rows (N = 64, double), at most the device's heap
+    # the device memory the backend held: at least one chunk of 16 spectral fields of at least
+    # 64 x 32 / np complex values each (N = 64, double), at most the device's heap
     mem = [l for l in p.stdout.splitlines() if l.startswith("device memory: dashi's buffers")]
     assert mem, p.stdout[-2000:]
     f = mem[0].split("held at most ")[1].split()
     held = float(f[0]) * (2**30 if f[1] == "GiB" else 2**20)
     heap = float(mem[0].split("heap is ")[1].split()[0]) * 2**30
-    assert 16 * (64 // np_) * 33 * 16 <= held <= heap, mem[0]
+    assert 16 * (64 * 32 // np_) * 16 <= held <= heap, mem[0]
     assert "Event Stage 1: LES steps" in p.stdout  # PETSc's own table follows
     # tools/scaling_report.py reads the total per step from the same table (its gpu_ms column)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))

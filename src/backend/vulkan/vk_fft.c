@@ -246,6 +246,11 @@ int vk_fft_init(vk_ctx *c) {
   /* the ranks of one transform batch alike (their exchanges must match): the smallest */
   if (g->size > 1)
     DASHI_MPI(MPI_Allreduce(MPI_IN_PLACE, &c->max_batch, 1, MPI_INT, MPI_MIN, g->comm));
+  if (c->max_batch < 1 && fit >= 1)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s': another rank's device cannot hold one field of the "
+                     "FFT work area of N=%d (that rank's error names its sizes)",
+                     c->device_index, c->device_name, g->N);
   if (c->max_batch < 1)
     return dashi_err(DASHI_ERR_DEVICE,
                      "Vulkan device %d '%s': the FFT work area of N=%d holds one field of %.1f "

@@ -167,8 +167,10 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
  * N = 16384: 4 GiB against an H200's largest allocation, 4 GiB - 2 MiB) */
 static uint32_t mem_block_rows(const vk_ctx *c) {
   uint64_t row = (uint64_t)c->g->N * 2 * c->rsize;
-  uint32_t r = (uint32_t)c->g->nx;
-  while (r % 2 == 0 && (uint64_t)r * row > c->scratch_max) r /= 2;
+  /* a block's first source row 16-byte aligned (the references' alignment): in single a row of
+   * N/2+1 complex values is 8 bytes past it, so blocks of 2 rows at least */
+  uint32_t r = (uint32_t)c->g->nx, least = c->f64 ? 1u : 2u;
+  while (r % 2 == 0 && r / 2 >= least && (uint64_t)r * row > c->scratch_max) r /= 2;
   return r;
 }
 static uint64_t mem_scratch_bytes(const vk_ctx *c) {
