@@ -92,14 +92,9 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   VkDeviceSize stage = field < VK_STAGING_BYTES ? field : VK_STAGING_BYTES;
   /* test only: a staging buffer of a few bytes, so that small fields cross its chunks where
    * N >= 4096 does (vk_fields.c transfer; a multiple of 16 bytes, one complex double) */
-  const char *sb = getenv("DASHI_VK_STAGING_BYTES");
-  if (sb && *sb) {
-    char *end;
-    long long v = strtoll(sb, &end, 10);
-    if (*end || v < 16 || v % 16)
-      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_STAGING_BYTES=%s: expected a multiple of 16", sb);
-    stage = (VkDeviceSize)v < stage ? (VkDeviceSize)v : stage;
-  }
+  uint64_t sb;
+  DASHI_CALL(vk_env_bytes("DASHI_VK_STAGING_BYTES", 16, 16, "a multiple of 16", &sb));
+  if (sb && sb < stage) stage = sb;
   DASHI_CALL(vk_buffer_create(c, stage, true, &c->staging, "staging"));
   DASHI_CALL(vk_fft_init(c));
   char rows[448] = "";

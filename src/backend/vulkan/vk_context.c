@@ -1,6 +1,7 @@
 /* Vulkan instance, device choice (node-local rank modulo device count, or -vk_device), memory,
  * and command recording: one command buffer per frame, a barrier before every command, one
  * submit and one fence per batch. */
+#include <ctype.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +343,18 @@ static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, ui
                                   .buffer = b->buf};
   b->addr = vkGetBufferDeviceAddress(c->dev, &da);
   if (host && !import) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
+  return 0;
+}
+
+int vk_env_bytes(const char *name, uint64_t least, uint64_t mult, const char *expect, uint64_t *v) {
+  const char *s = getenv(name);
+  *v = 0;
+  if (!s || !*s) return 0;
+  char *end;
+  unsigned long long x = strtoull(s, &end, 10);
+  if (*end || !isdigit((unsigned char)s[0]) || x < least || x % mult)
+    return dashi_err(DASHI_ERR_USAGE, "%s=%s: expected %s", name, s, expect);
+  *v = x;
   return 0;
 }
 

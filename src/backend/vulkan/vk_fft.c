@@ -142,12 +142,8 @@ static int parse_variant(vk_ctx *c) {
   if (cp && *cp && strcmp(cp, "shader") && strcmp(cp, "transfer"))
     return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_COPY=%s: expected shader or transfer", cp);
   c->copy_transfer = cp && !strcmp(cp, "transfer");
-  const char *sb = getenv("DASHI_VK_FFT_SHARED_BYTES");
-  if (sb && *sb) {
-    char *end;
-    c->fft_shared = strtoull(sb, &end, 10);
-    if (*end || c->fft_shared < 1024)
-      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_FFT_SHARED_BYTES=%s: expected bytes >= 1024", sb);
+  DASHI_CALL(vk_env_bytes("DASHI_VK_FFT_SHARED_BYTES", 1024, 1, "bytes >= 1024", &c->fft_shared));
+  if (c->fft_shared) {
     snprintf(c->fft_variant + len, sizeof c->fft_variant - (size_t)len, "+shared=%llu",
              (unsigned long long)c->fft_shared);
   }

@@ -247,6 +247,10 @@ int vk_node_local_rank(MPI_Comm comm, int *lr);
 /* a Vulkan 1.2 instance, or the no-device error naming `opt` and the rank */
 int vk_open_instance(const char *opt, int rank, VkInstance *inst);
 void vk_context_destroy(vk_ctx *c);
+/* a test setting's byte count from the environment: *v = 0 where `name` is unset or empty; a usage
+ * error "name=value: expected `expect`" where it is not a whole number >= least and a multiple of
+ * mult */
+int vk_env_bytes(const char *name, uint64_t least, uint64_t mult, const char *expect, uint64_t *v);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
 /* a buffer on `size` bytes of host memory at `ptr` (VK_EXT_external_memory_host; ptr and size
  * multiples of import_align); vk_buffer_destroy leaves the host memory to its owner */

@@ -160,21 +160,24 @@ static uint64_t mem_shared(const vk_ctx *c, uint32_t *threads) {
   return most;
 }
 
-/* the row pass through memory: bytes of one scratch row buffer (this rank's x rows of N complex
- * values) and the column groups of steps A and C (Q / C, the dispatches' x) */
+/* the row pass through memory: bytes of one scratch row (N complex values) */
+static uint64_t mem_row_bytes(const vk_ctx *c) {
+  return (uint64_t)c->g->N * 2 * c->rsize;
+}
 /* the x rows of one pass through the scratch (rows_a, b and c over them, then the next block):
  * all nx, or nx/2^j where a scratch buffer of all of them would exceed scratch_max (fp64
  * N = 16384: 4 GiB against an H200's largest allocation, 4 GiB - 2 MiB) */
 static uint32_t mem_block_rows(const vk_ctx *c) {
-  uint64_t row = (uint64_t)c->g->N * 2 * c->rsize;
   /* a block's first source row 16-byte aligned (the references' alignment): in single a row of
    * N/2+1 complex values is 8 bytes past it, so blocks of 2 rows at least */
   uint32_t r = (uint32_t)c->g->nx, least = c->f64 ? 1u : 2u;
-  while (r % 2 == 0 && r / 2 >= least && (uint64_t)r * row > c->scratch_max) r /= 2;
+  while (r % 2 == 0 && r / 2 >= least && r * mem_row_bytes(c) > c->scratch_max) r /= 2;
   return r;
 }
+/* bytes of one scratch buffer (a block's rows) and the column groups of steps A and C (Q / C, the
+ * dispatches' x) */
 static uint64_t mem_scratch_bytes(const vk_ctx *c) {
-  return (uint64_t)mem_block_rows(c) * c->g->N * 2 * c->rsize;
+  return mem_block_rows(c) * mem_row_bytes(c);
 }
 static uint32_t mem_groups(const vk_ctx *c) {
   uint32_t sc[VK_SPEC_N];
@@ -195,18 +198,12 @@ static int mem_scratch(vk_ctx *c, int n) {
  * split exchanges, else the row pass through memory: rows_fit), pair (whole), pair_split,
  * memory (tests and measurements) */
 static int rows_mode(vk_ctx *c, bool *autom) {
-  const char *v = getenv("DASHI_VK_ROWS"), *sb = getenv("DASHI_VK_SCRATCH_BYTES");
+  const char *v = getenv("DASHI_VK_ROWS");
   /* the scratch buffers up to the device's largest allocation (they are reached through their
    * addresses, so no descriptor range applies), or DASHI_VK_SCRATCH_BYTES (tests: row blocks) */
-  c->scratch_max = c->max_alloc;
-  if (sb && *sb) {
-    char *end;
-    unsigned long long n = strtoull(sb, &end, 10);
-    if (*end || !n || sb[0] == '-')
-      return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_SCRATCH_BYTES=%s: expected a positive byte count",
-                       sb);
-    if (n < c->scratch_max) c->scratch_max = n;
-  }
+  uint64_t sb;
+  DASHI_CALL(vk_env_bytes("DASHI_VK_SCRATCH_BYTES", 1, 1, "a positive byte count", &sb));
+  c->scratch_max = sb && sb < c->max_alloc ? sb : c->max_alloc;
   c->rows_split = c->rows_mem = false;
   *autom = !v || !*v || !strcmp(v, "auto");
   if (*autom) return 0;
