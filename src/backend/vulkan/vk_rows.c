@@ -105,21 +105,15 @@ static uint32_t mem_chunks(const vk_ctx *c, uint32_t p, uint32_t q) {
  * memory): length (P, Q, P), radix-8 stages, last radix, columns or chunks per workgroup,
  * threads, N */
 void vk_rows_spec(const vk_ctx *c, int own, uint32_t sc[VK_SPEC_N]) {
-  uint32_t n = c->lay.N, len = n;
-  if (own >= 6) { /* the row pass through memory: A (6) and C (8) length P, B (7) length Q */
-    uint32_t p = xfft_n1(n), q = n / p, per = own == 7 ? mem_chunks(c, p, q) : mem_cols(c, p, q);
-    len = own == 7 ? q : p;
-    uint32_t lg = log2_up(len),
-             ms[VK_SPEC_N] = {len, lg / 3, 1u << (lg % 3), per, per * len / 8, n};
-    memcpy(sc, ms, sizeof ms);
-    return;
-  }
-  if (own > 1) len = own == 3 || own == 4 ? xfft_n1(n) : n / xfft_n1(n);
-  uint32_t lg = log2_up(len);
+  uint32_t n = c->lay.N, lg = log2_up(n);
   if (own > 1) {
-    uint32_t xs[VK_SPEC_N] = {
-        len, lg / 3,   1u << (lg % 3),      xfft_cols(c), xfft_cols(c) * len / 8,
-        n,   own == 2, own == 2 || own == 4};
+    /* the x steps: N1 = P or N2 = Q with xfft_cols columns; the row pass through memory: A (6)
+     * and C (8) length P with mem_cols columns, B (7) length Q with mem_chunks chunks */
+    uint32_t p = xfft_n1(n), q = n / p, len = own == 3 || own == 4 || own == 6 || own == 8 ? p : q;
+    uint32_t per = own < 6 ? xfft_cols(c) : own == 7 ? mem_chunks(c, p, q) : mem_cols(c, p, q);
+    lg = log2_up(len);
+    uint32_t xs[VK_SPEC_N] = {len,           lg / 3, 1u << (lg % 3), per,
+                              per * len / 8, n,      own == 2,       own == 2 || own == 4};
     memcpy(sc, xs, sizeof xs);
     return;
   }
