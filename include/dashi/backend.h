@@ -128,8 +128,9 @@ struct dashi_backend_ops {
 struct dashi_backend {
   const struct dashi_backend_ops *ops;
   const dashi_grid *grid;
-  const char *name; /* "cpu" / "vulkan" */
-  bool single;      /* single precision */
+  const char *name;   /* "cpu" / "vulkan" */
+  bool single;        /* single precision */
+  bool out_of_memory; /* field_create's last failure was for want of device memory */
   char fft_library[768];
   char devices[512]; /* device names (this rank) */
   void *impl;

@@ -19,11 +19,17 @@ enum {
 
 /* Record a message for code and return code (printf-style). */
 int dashi_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for an error this rank has only because another rank failed ("another rank's device
+ * ..."): dashi_err_agree prefers any rank's own error to it. */
+int dashi_err_other(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *dashi_err_msg(void);
 void dashi_err_clear(void);
 
 /* Collective: agree on an error across comm. Returns the largest code of any rank; the message
- * of the lowest-numbered failing rank becomes the message on every rank. */
+ * of the lowest-numbered failing rank becomes the message on every rank (of the lowest whose
+ * error is its own, dashi_err rather than dashi_err_other, where there is one). Every rank must
+ * reach the same calls in the same order: a function whose local steps can fail on some ranks
+ * only agrees on them before its next collective. */
 int dashi_err_agree(MPI_Comm comm, int code);
 
 #define DASHI_CALL(expr)                                                                           \

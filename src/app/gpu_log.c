@@ -93,9 +93,10 @@ int dashi_gpu_log_view(dashi_backend *b, MPI_Comm comm, long long steps, double 
   printf("the time loop took %.4g s of wall time: the busiest GPU was busy %.1f%% of it\n", wall_s,
          wall_s > 0 ? 100.0 * 1e-3 * tot / wall_s : 0.0);
   bool gib = mem_max[0] >= 1073741824.0;
-  printf("device memory: dashi's buffers held at most %.1f %s on a rank's device (the largest over "
-         "the ranks; VkFFT's twiddle tables not counted), whose device-local heap is %.1f GiB\n",
-         mem_max[0] / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB",
+  printf("device memory: dashi's buffers held at most %.1f %s (%.0f bytes) on a rank's device (the "
+         "largest over the ranks; VkFFT's twiddle tables not counted), whose device-local heap is "
+         "%.1f GiB\n",
+         mem_max[0] / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB", mem_max[0],
          mem_max[1] / 1073741824.0);
   fflush(stdout);
   return 0;

@@ -351,11 +351,17 @@ static int setup(driver *d) {
   bc.steps_per_submit = (int)spsub;
   DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
-  DASHI_CALL(d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good));
+  DASHI_CALL(dashi_err_agree(d->comm, d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good)));
   /* the state of a record riding on its step (step_and_record). Where a rank's device has no room
-   * for it the records are computed before their steps, as before, and the log says so */
+   * for it the records are computed before their steps, as before, and the log says so; any
+   * other failure stops the run */
   if (dashi_opt_i(d->o, "stats_every") > 0 && !(d->hooks && d->hooks->at_step)) {
-    int mine = d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->cand) == 0, all = mine;
+    int rc = d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->cand), mine = rc == 0, all;
+    if (rc && d->b->out_of_memory) {
+      rc = 0, d->cand = NULL;
+      dashi_err_clear();
+    }
+    DASHI_CALL(dashi_err_agree(d->comm, rc));
     DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, d->comm));
     if (!all) {
       if (mine) d->b->ops->field_destroy(d->b, d->cand);

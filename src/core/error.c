@@ -1,18 +1,30 @@
 #include "dashi/error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 /* per thread: a background writer (truth_file.c) reports its failure in its own buffer, which the
  * thread that joins it hands on */
 static _Thread_local char err_msg[4096];
+static _Thread_local bool err_other; /* the message is a consequence of another rank's error */
 
 int dashi_err(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err_msg, sizeof err_msg, fmt, ap);
   va_end(ap);
+  err_other = false;
+  return code;
+}
+
+int dashi_err_other(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  va_end(ap);
+  err_other = true;
   return code;
 }
 
@@ -21,6 +33,7 @@ const char *dashi_err_msg(void) {
 }
 void dashi_err_clear(void) {
   err_msg[0] = 0;
+  err_other = false;
 }
 
 int dashi_err_agree(MPI_Comm comm, int code) {
@@ -28,8 +41,11 @@ int dashi_err_agree(MPI_Comm comm, int code) {
   MPI_Comm_rank(comm, &rank);
   MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm);
   if (!worst) return 0;
-  int mine = code ? rank : 1 << 30, first;
+  /* the lowest failing rank with an error of its own, else the lowest failing one */
+  const int other = 1 << 29;
+  int mine = code ? rank + (err_other ? other : 0) : 1 << 30, first;
   MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  MPI_Bcast(err_msg, sizeof err_msg, MPI_CHAR, first, comm);
+  MPI_Bcast(err_msg, sizeof err_msg, MPI_CHAR, first % other, comm);
+  err_other = false;
   return worst;
 }

@@ -128,13 +128,10 @@ static int ring_amplitude(dashi_les *s) {
   return 0;
 }
 
-int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b,
-                     dashi_les **out) {
-  dashi_les *s = calloc(1, sizeof *s);
-  s->cfg = *c;
-  s->g = g;
-  s->b = b;
-  *out = s;
+/* the solver's fields (local: a device may run out of memory on some ranks only) */
+static int make_fields(dashi_les *s) {
+  const dashi_les_config *c = &s->cfg;
+  dashi_backend *b = s->b;
   const struct dashi_backend_ops *ops = b->ops;
   DASHI_CALL(ops->field_create(b, DASHI_FIELD_SPEC, &s->w));
   DASHI_CALL(ops->field_create(b, DASHI_FIELD_SPEC, &s->tmp));
@@ -149,6 +146,18 @@ int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backe
     DASHI_CALL(ops->field_create(b, DASHI_FIELD_REAL, &s->nl_real[i]));
     DASHI_CALL(ops->field_create(b, DASHI_FIELD_SPEC, &s->nl_spec[i]));
   }
+  return 0;
+}
+
+int dashi_les_create(const dashi_les_config *c, const dashi_grid *g, dashi_backend *b,
+                     dashi_les **out) {
+  dashi_les *s = calloc(1, sizeof *s);
+  s->cfg = *c;
+  s->g = g;
+  s->b = b;
+  *out = s;
+  /* every rank stops where one has no room (the forcing below is collective) */
+  DASHI_CALL(dashi_err_agree(g->comm, make_fields(s)));
   if (c->forcing == DASHI_FORCING_KOLMOGOROV) DASHI_CALL(make_kolmogorov(s));
   if (c->forcing == DASHI_FORCING_RING) DASHI_CALL(ring_amplitude(s));
   return 0;

@@ -7,6 +7,10 @@
 - restart CPU -> GPU -> CPU continues within parity tolerance of an uninterrupted CPU run;
 - no Vulkan device (VK_DRIVER_FILES=/nonexistent): clear error and exit status 5, no fallback;
 - a field larger than the device's largest buffer: exit 5, the sizes and the remedy named;
+- a device out of memory (DASHI_VK_MEMORY_BYTES makes lavapipe small): exit 5, what dashi held and
+  the remedy named; on one rank of two, every rank stops with that rank's message (no rank left
+  waiting in a collective); no room for the riding record's state: records computed apart, the
+  same values;
 - `dashi validate` passes, and fails (non-zero exit) beyond its tolerance;
 - `dashi info` lists the Vulkan devices of every rank;
 - -log_view adds the GPU time per stage of the time loop (timestamps), changing no value."""
@@ -188,6 +192,78 @@ def test_too_large_for_one_device_names_the_remedy(tmp_path):
         and "largest buffer the device allows (128.0 MiB)" in err[0] \
         and "run on more ranks" in err[0] and "-precision single" in err[0], p.stderr
     assert not (tmp_path / "x" / "truth.h5").exists()
+
+
+def dashi_per_rank(envs, *args, cmd="truth", timeout=120):
+    """one rank per entry of envs, each with that extra environment (mpiexec's MPMD form)"""
+    argv = [os.environ.get("DASHI_MPIEXEC", "mpiexec"), "--oversubscribe"]
+    for i, e in enumerate(envs):
+        argv += ([":"] if i else []) + ["-n", "1"]
+        for k, v in e.items():
+            argv += ["-x", f"{k}={v}"]
+        argv += [os.environ.get("DASHI_BIN", "dashi"), cmd] + [str(a) for a in args]
+    return subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=timeout)
+
+
+def held_bytes(out, *args, np=1):
+    """the most device memory dashi's buffers held on a rank in a run (-log_view, exact bytes)"""
+    p = dashi(*args, "-out", out, "-log_view", np=np)
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    line = [l for l in p.stdout.splitlines() if l.startswith("device memory: dashi's buffers")]
+    assert line, p.stdout[-2000:]
+    return int(line[0].split(" bytes)")[0].rsplit("(", 1)[1])
+
+
+def test_out_of_device_memory_names_the_remedy(tmp_path):
+    """a device with 1 MiB (DASHI_VK_MEMORY_BYTES, test only): the first device buffer (1.5 MiB of
+    reduction partials) does not fit"""
+    p = dashi(*CASE, "-backend", "vulkan", "-out", tmp_path / "x",
+              env={"DASHI_VK_MEMORY_BYTES": str(1 << 20)}, timeout=120)
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    assert err and "(rank 0): out of device memory creating the reduction partials buffer (1.5 " \
+        "MiB): 1.50 MiB more were needed where dashi's buffers held 0.00 MiB" in err[0] \
+        and "DASHI_VK_MEMORY_BYTES allows 1.00 MiB (N=64, double, 1 LES rank(s))" in err[0] \
+        and "Run on more GPUs" in err[0] and "-precision single" in err[0], p.stderr
+    assert not (tmp_path / "x" / "truth.h5").exists()
+
+
+@pytest.mark.parametrize("where", ["backend", "fields"])
+def test_out_of_memory_on_one_rank_stops_every_rank(tmp_path, where):
+    """rank 1's device too small, rank 0's not: in the backend's set-up (its first buffer) or in
+    the solver's fields (the last buffer of a run: its peak less one byte). Both ranks stop with
+    rank 1's message; rank 0 used to wait in the next collective for ever"""
+    cap = 1 << 20
+    if where == "fields":
+        cap = held_bytes(tmp_path / "peak", *CASE, "-backend", "vulkan", np=2) - 1
+    p = dashi_per_rank([{}, {"DASHI_VK_MEMORY_BYTES": cap}], *CASE, "-backend", "vulkan",
+                       "-out", tmp_path / "x")
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    what = "reduction partials" if where == "backend" else "field chunk"
+    assert err and "(rank 1): out of device memory creating the" in err[0] \
+        and what in err[0] and "2 LES rank(s)" in err[0], p.stderr
+    assert not (tmp_path / "x" / "truth.h5").exists()
+
+
+def test_records_apart_where_the_riding_state_has_no_room(tmp_path):
+    """SSP-RK3 fills the first chunk of 16 spectral fields, so the riding record's state takes a
+    new one: a device with exactly the memory of a run without records has no room for it. The
+    run says so, computes each record with a right-hand side of its own, and writes the same
+    truth file, bit for bit"""
+    case = CASE + ["-backend", "vulkan", "-ts", "ssprk3", "-stats_every", 10]
+    cap = held_bytes(tmp_path / "norec", *case[:-2], "-stats_every", 0)
+    p = dashi(*case, "-out", tmp_path / "apart", env={"DASHI_VK_MEMORY_BYTES": str(cap)})
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    assert "no memory for one more spectral field on some rank's device" in p.stdout, p.stdout
+    riding = run_ok(tmp_path / "riding", *case)
+    with h5py.File(tmp_path / "apart" / "truth.h5", "r") as a, \
+            h5py.File(riding / "truth.h5", "r") as b:
+        names = []
+        a.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        assert "diagnostics/Z" in names and len(a["diagnostics/Z"]) == 11, names
+        for n in names:
+            assert np.array_equal(a[n][()], b[n][()]), n
 
 
 def test_validate_passes(tmp_path):

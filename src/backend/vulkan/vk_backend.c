@@ -73,14 +73,9 @@ static void set_layout(vk_ctx *c) {
   c->spec_bytes = (VkDeviceSize)l->count * 2 * c->rsize;
 }
 
-static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
-  vk_ctx *c = VKX(b);
+/* the device, its pipelines and the buffers of every size (local after the context's node split) */
+static int setup_device(vk_ctx *c, const dashi_backend_config *cfg) {
   const dashi_grid *g = c->g;
-  if ((uint64_t)g->N * (uint64_t)(g->N / 2 + 1) >= ((uint64_t)1 << 31))
-    return dashi_err(DASHI_ERR_USAGE,
-                     "-backend vulkan: N=%d is beyond the 32-bit indexing of the "
-                     "shaders (N <= 32768)",
-                     g->N);
   DASHI_CALL(vk_context_create(c, cfg));
   DASHI_CALL(vk_pipelines_create(c));
   VkDeviceSize acc = c->acc64 ? 8 : 4;
@@ -96,6 +91,20 @@ static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
   DASHI_CALL(vk_env_bytes("DASHI_VK_STAGING_BYTES", 16, 16, "a multiple of 16", &sb));
   if (sb && sb < stage) stage = sb;
   DASHI_CALL(vk_buffer_create(c, stage, true, &c->staging, "staging"));
+  return 0;
+}
+
+static int setup(dashi_backend *b, const dashi_backend_config *cfg) {
+  vk_ctx *c = VKX(b);
+  const dashi_grid *g = c->g;
+  if ((uint64_t)g->N * (uint64_t)(g->N / 2 + 1) >= ((uint64_t)1 << 31))
+    return dashi_err(DASHI_ERR_USAGE,
+                     "-backend vulkan: N=%d is beyond the 32-bit indexing of the "
+                     "shaders (N <= 32768)",
+                     g->N);
+  /* a device missing or too small on one rank stops every rank (VK_AGREE); vk_fft_init and
+   * vk_rows_init agree on their own steps */
+  VK_AGREE(c, setup_device(c, cfg));
   DASHI_CALL(vk_fft_init(c));
   char rows[448] = "";
   /* auto: the fused products wherever they fit (measured faster than the 2D plans at every N
@@ -173,12 +182,7 @@ int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap) {
   if (strcmp(b->name, "vulkan")) return 0;
   const vk_ctx *c = VKX(b);
   *peak = (double)c->held_peak;
-  /* the heap of the device-local memory type the buffers take (find_memory: the first one) */
-  for (uint32_t i = 0; i < c->memprops.memoryTypeCount; i++)
-    if (c->memprops.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) {
-      *heap = (double)c->memprops.memoryHeaps[c->memprops.memoryTypes[i].heapIndex].size;
-      break;
-    }
+  *heap = (double)vk_device_heap(c);
   return 0;
 }
 

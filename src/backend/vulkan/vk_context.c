@@ -301,12 +301,44 @@ static int find_memory(vk_ctx *c, uint32_t bits, bool host, uint32_t *type) {
   return 0;
 }
 
+VkDeviceSize vk_device_heap(const vk_ctx *c) {
+  /* the heap of the device-local memory type the buffers take (find_memory: the first one) */
+  for (uint32_t i = 0; i < c->memprops.memoryTypeCount; i++)
+    if (c->memprops.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+      return c->memprops.memoryHeaps[c->memprops.memoryTypes[i].heapIndex].size;
+  return 0;
+}
+
+/* "1.50 MiB" / "36.00 GiB" */
+static const char *gib_mib(char *s, size_t n, VkDeviceSize bytes) {
+  bool gib = bytes >= ((VkDeviceSize)1 << 30);
+  snprintf(s, n, "%.2f %s", (double)bytes / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB");
+  return s;
+}
+
+int vk_out_of_memory(vk_ctx *c, const char *stage, VkDeviceSize need) {
+  c->oom = true;
+  char cap[96] = "", more[64] = "", s[3][32];
+  if (c->mem_cap)
+    snprintf(cap, sizeof cap, ", of which DASHI_VK_MEMORY_BYTES allows %s",
+             gib_mib(s[0], sizeof s[0], c->mem_cap));
+  if (need)
+    snprintf(more, sizeof more, "%s more were needed where ", gib_mib(s[1], sizeof s[1], need));
+  return dashi_err(DASHI_ERR_DEVICE,
+                   "Vulkan device %d '%s' (rank %d): out of device memory %s: %sdashi's buffers "
+                   "held %s of the device's %.2f GiB%s (N=%d, %s, %d LES rank(s)). Run on more "
+                   "GPUs (one rank per GPU: a rank holds N/ranks rows), with -precision single, "
+                   "or at a smaller N; docs/vulkan.md lists the memory each N takes (other "
+                   "processes on the GPU take from the same memory)",
+                   c->device_index, c->device_name[0] ? c->device_name : "?", c->g->rank, stage,
+                   more, gib_mib(s[2], sizeof s[2], c->held), vk_device_heap(c) / 1073741824.0, cap,
+                   c->g->N, c->f64 ? "double" : "single", c->g->size);
+}
+
 /* a buffer with a device address: device-local or host-visible (mapped) memory of its own, or
  * (import != NULL) the host memory at `import`, whose usable memory types are import_bits */
-static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, uint32_t import_bits,
+static int fill_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, uint32_t import_bits,
                        vk_buffer *b, const char *stage) {
-  memset(b, 0, sizeof *b);
-  b->size = size;
   VkExternalMemoryHandleTypeFlagBits ht = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
   VkExternalMemoryBufferCreateInfo eb = {
       .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO, .handleTypes = ht};
@@ -333,7 +365,13 @@ static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, ui
                              .pNext = &fl,
                              .allocationSize = import ? size : mr.size,
                              .memoryTypeIndex = type};
-  VKC(c, stage, vkAllocateMemory(c->dev, &ai, NULL, &b->mem));
+  /* test only: DASHI_VK_MEMORY_BYTES makes a smaller device (an allocation past it fails as a
+   * full device's would) */
+  VkResult ar = !host && c->mem_cap && c->held + mr.size > c->mem_cap
+                    ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+                    : vkAllocateMemory(c->dev, &ai, NULL, &b->mem);
+  if (ar == VK_ERROR_OUT_OF_DEVICE_MEMORY && !host) return vk_out_of_memory(c, stage, mr.size);
+  VKC(c, stage, ar);
   if (!host) {
     b->held = mr.size, c->held += mr.size;
     if (c->held > c->held_peak) c->held_peak = c->held;
@@ -344,6 +382,16 @@ static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, ui
   b->addr = vkGetBufferDeviceAddress(c->dev, &da);
   if (host && !import) VKC(c, stage, vkMapMemory(c->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map));
   return 0;
+}
+
+/* fill_buffer, and nothing left behind where it fails (no buffer, memory or count) */
+static int make_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, uint32_t import_bits,
+                       vk_buffer *b, const char *stage) {
+  memset(b, 0, sizeof *b);
+  b->size = size;
+  int rc = fill_buffer(c, size, host, import, import_bits, b, stage);
+  if (rc) vk_buffer_destroy(c, b);
+  return rc;
 }
 
 int vk_env_bytes(const char *name, uint64_t least, uint64_t mult, const char *expect, uint64_t *v) {
@@ -442,7 +490,10 @@ static void profile_collect(vk_ctx *c, vk_frame *f) {
 }
 
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg) {
-  DASHI_CALL(pick_device(c, cfg));
+  DASHI_CALL(pick_device(c, cfg)); /* first: its node-local split is collective */
+  uint64_t cap;
+  DASHI_CALL(vk_env_bytes("DASHI_VK_MEMORY_BYTES", 1, 1, "a positive byte count", &cap));
+  c->mem_cap = cap;
   DASHI_CALL(make_device(c));
   profile_setup(c, cfg->timestamps);
   DASHI_CALL(make_frames(c));

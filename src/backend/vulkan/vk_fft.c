@@ -154,6 +154,32 @@ const char *vk_fft_variant(const vk_ctx *c) {
   return c->fft_variant;
 }
 
+/* the node shared memory window of transpose_init (allocated with status win_rc) as the
+ * receive buffers (segments of seg bytes from the first multiple of a), and the own block */
+static int shm_attach(vk_ctx *c, int win_rc, MPI_Aint want, VkDeviceSize a, VkDeviceSize seg,
+                      VkDeviceSize own) {
+  const dashi_grid *g = c->g;
+  if (win_rc != MPI_SUCCESS)
+    return dashi_err(DASHI_ERR_IO,
+                     "transposes through node shared memory: allocating %.1f GiB of node shared "
+                     "memory failed (is /dev/shm that large?); use DASHI_VK_TRANSPOSE=mpi",
+                     (double)want / 1073741824.0);
+  void *base;
+  MPI_Aint qsize;
+  int disp;
+  DASHI_MPI(MPI_Win_shared_query(c->xwin, 0, &qsize, &disp, &base));
+  if (qsize < want)
+    return dashi_err(DASHI_ERR_IO,
+                     "transposes through node shared memory: the MPI window has %lld of %lld "
+                     "bytes; use DASHI_VK_TRANSPOSE=mpi",
+                     (long long)qsize, (long long)want);
+  base = (char *)base + (a - (uintptr_t)base % a) % a;
+  DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm,
+                              "transpose (node shared memory; DASHI_VK_TRANSPOSE=mpi avoids it)"));
+  c->xseg = seg;
+  return vk_buffer_create(c, own + 256, false, &c->xself, "transpose (own block)");
+}
+
 /* DASHI_VK_TRANSPOSE: auto (default: shm where it can run, else mpi; fft_library says which), shm
  * (an error where it cannot), mpi. fbytes: one field's exchange (every rank's blocks); the
  * MPI_Alltoall buffers hold max_batch fields, the node's shared window two (the exchange buffers
@@ -162,8 +188,10 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
   const dashi_grid *g = c->g;
   const char *v = getenv("DASHI_VK_TRANSPOSE");
   if (!v || !*v) v = "auto";
-  if (strcmp(v, "auto") && strcmp(v, "shm") && strcmp(v, "mpi"))
-    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=%s: expected auto, shm or mpi", v);
+  VK_AGREE(c,
+           strcmp(v, "auto") && strcmp(v, "shm") && strcmp(v, "mpi")
+               ? dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=%s: expected auto, shm or mpi", v)
+               : 0);
   MPI_Comm node;
   int nsize;
   DASHI_MPI(MPI_Comm_split_type(g->comm, MPI_COMM_TYPE_SHARED, g->rank, MPI_INFO_NULL, &node));
@@ -180,14 +208,15 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
                                        "(VK_EXT_external_memory_host)"
                     : !mn[1] && strcmp(v, "mpi") ? "another rank has DASHI_VK_TRANSPOSE=mpi"
                                                  : NULL;
-  if (why && !strcmp(v, "shm"))
-    return dashi_err(DASHI_ERR_USAGE, "DASHI_VK_TRANSPOSE=shm: %s; use DASHI_VK_TRANSPOSE=mpi",
-                     why);
+  VK_AGREE(c, why && !strcmp(v, "shm")
+                  ? dashi_err(DASHI_ERR_USAGE,
+                              "DASHI_VK_TRANSPOSE=shm: %s; use DASHI_VK_TRANSPOSE=mpi", why)
+                  : 0);
   if (why || !mn[1]) {
     VkDeviceSize xbytes = fbytes * (VkDeviceSize)c->max_batch;
-    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->send, "transpose send"));
-    DASHI_CALL(vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive"));
-    return 0;
+    int rc = vk_buffer_create(c, xbytes, true, &c->send, "transpose send");
+    if (!rc) rc = vk_buffer_create(c, xbytes, true, &c->recv, "transpose receive");
+    return dashi_err_agree(g->comm, rc);
   }
   /* the largest alignment; each rank's receive buffers: 2 fields, or the batch (the same on every
    * rank: xpipe and max_batch are agreed) */
@@ -195,9 +224,7 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
   DASHI_MPI(MPI_Allreduce(&al, &amax, 1, MPI_LONG_LONG, MPI_MAX, g->comm));
   VkDeviceSize a = amax < 4096 ? 4096 : (VkDeviceSize)amax,
                seg = ((VkDeviceSize)nw * fbytes + a - 1) / a * a;
-  void *mine, *base;
-  MPI_Aint qsize;
-  int disp;
+  void *mine;
   /* one contiguous window, all of it on rank 0's side, from its first multiple of the alignment
    * on (the window need not start at one): rank q receives at that start + q seg */
   MPI_Aint want = (MPI_Aint)(seg * g->size + a);
@@ -208,23 +235,8 @@ static int transpose_init(vk_ctx *c, VkDeviceSize fbytes) {
   int rc = MPI_Win_allocate_shared(g->rank ? 0 : want, 1, MPI_INFO_NULL, g->comm, &mine, &c->xwin);
   DASHI_MPI(MPI_Comm_set_errhandler(g->comm, eh));
   DASHI_MPI(MPI_Errhandler_free(&eh));
-  if (rc != MPI_SUCCESS)
-    return dashi_err(DASHI_ERR_IO,
-                     "transposes through node shared memory: allocating %.1f GiB of node shared "
-                     "memory failed (is /dev/shm that large?); use DASHI_VK_TRANSPOSE=mpi",
-                     (double)want / 1073741824.0);
-  DASHI_MPI(MPI_Win_shared_query(c->xwin, 0, &qsize, &disp, &base));
-  if (qsize < want)
-    return dashi_err(DASHI_ERR_IO,
-                     "transposes through node shared memory: the MPI window has %lld of %lld "
-                     "bytes; use DASHI_VK_TRANSPOSE=mpi",
-                     (long long)qsize, (long long)want);
-  base = (char *)base + (a - (uintptr_t)base % a) % a;
-  DASHI_CALL(vk_buffer_import(c, base, seg * g->size, &c->xshm,
-                              "transpose (node shared memory; DASHI_VK_TRANSPOSE=mpi avoids it)"));
-  c->xseg = seg;
-  return vk_buffer_create(c, (VkDeviceSize)nw * fbytes / (VkDeviceSize)g->size + 256, false,
-                          &c->xself, "transpose (own block)");
+  return dashi_err_agree(
+      g->comm, shm_attach(c, rc, want, a, seg, (VkDeviceSize)nw * fbytes / (VkDeviceSize)g->size));
 }
 
 const char *vk_fft_transport(const vk_ctx *c) {
@@ -232,28 +244,9 @@ const char *vk_fft_transport(const vk_ctx *c) {
                      : "MPI_Alltoall transposes via host staging";
 }
 
-int vk_fft_init(vk_ctx *c) {
+/* VkFFT's compiler and the work buffers */
+static int fft_buffers(vk_ctx *c, VkDeviceSize per) {
   const dashi_grid *g = c->g;
-  DASHI_CALL(parse_variant(c));
-  VkDeviceSize cs = 2 * c->rsize, H1 = (VkDeviceSize)g->N / 2 + 1;
-  VkDeviceSize per = g->size == 1 ? (VkDeviceSize)g->N * H1 * cs : (VkDeviceSize)g->nx * H1 * cs;
-  VkDeviceSize fit = c->max_range / per;
-  c->max_batch = fit < VK_MAX_BATCH ? (int)fit : VK_MAX_BATCH;
-  /* the ranks of one transform batch alike (their exchanges must match): the smallest */
-  if (g->size > 1)
-    DASHI_MPI(MPI_Allreduce(MPI_IN_PLACE, &c->max_batch, 1, MPI_INT, MPI_MIN, g->comm));
-  if (c->max_batch < 1 && fit >= 1)
-    return dashi_err(DASHI_ERR_DEVICE,
-                     "Vulkan device %d '%s': another rank's device cannot hold one field of the "
-                     "FFT work area of N=%d (that rank's error names its sizes)",
-                     c->device_index, c->device_name, g->N);
-  if (c->max_batch < 1)
-    return dashi_err(DASHI_ERR_DEVICE,
-                     "Vulkan device %d '%s': the FFT work area of N=%d holds one field of %.1f "
-                     "MiB per rank, more than the largest buffer the device allows (%.1f MiB); "
-                     "run on more ranks, one GPU each (a rank holds N/ranks rows)%s",
-                     c->device_index, c->device_name, g->N, per / 1048576.0,
-                     c->max_range / 1048576.0, c->f64 ? ", or with -precision single" : "");
   if (!glslang_initialize_process())
     return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend: glslang (VkFFT's shader compiler) failed "
                                        "to initialize");
@@ -263,10 +256,36 @@ int vk_fft_init(vk_ctx *c) {
    * plan (VkFFT would otherwise allocate one per plan) */
   DASHI_CALL(vk_buffer_create(c, per * c->max_batch, false, &c->temp, "FFT temporary"));
   if (g->size > 1) {
-    VkDeviceSize kbytes = (VkDeviceSize)g->nky * g->N * cs * c->max_batch;
+    VkDeviceSize cs = 2 * c->rsize, kbytes = (VkDeviceSize)g->nky * g->N * cs * c->max_batch;
     DASHI_CALL(vk_buffer_create(c, kbytes, false, &c->work_k, "FFT work (ky rows)"));
-    DASHI_CALL(transpose_init(c, (VkDeviceSize)g->nx * (g->N / 2) * cs));
   }
+  return 0;
+}
+
+int vk_fft_init(vk_ctx *c) {
+  const dashi_grid *g = c->g;
+  VK_AGREE(c, parse_variant(c));
+  VkDeviceSize cs = 2 * c->rsize, H1 = (VkDeviceSize)g->N / 2 + 1;
+  VkDeviceSize per = g->size == 1 ? (VkDeviceSize)g->N * H1 * cs : (VkDeviceSize)g->nx * H1 * cs;
+  VkDeviceSize fit = c->max_range / per;
+  c->max_batch = fit < VK_MAX_BATCH ? (int)fit : VK_MAX_BATCH;
+  /* the ranks of one transform batch alike (their exchanges must match): the smallest */
+  if (g->size > 1)
+    DASHI_MPI(MPI_Allreduce(MPI_IN_PLACE, &c->max_batch, 1, MPI_INT, MPI_MIN, g->comm));
+  if (c->max_batch < 1 && fit >= 1)
+    return dashi_err_other(DASHI_ERR_DEVICE,
+                           "Vulkan device %d '%s': another rank's device cannot hold one field of "
+                           "the FFT work area of N=%d (that rank's error names its sizes)",
+                           c->device_index, c->device_name, g->N);
+  if (c->max_batch < 1)
+    return dashi_err(DASHI_ERR_DEVICE,
+                     "Vulkan device %d '%s': the FFT work area of N=%d holds one field of %.1f "
+                     "MiB per rank, more than the largest buffer the device allows (%.1f MiB); "
+                     "run on more ranks, one GPU each (a rank holds N/ranks rows)%s",
+                     c->device_index, c->device_name, g->N, per / 1048576.0,
+                     c->max_range / 1048576.0, c->f64 ? ", or with -precision single" : "");
+  VK_AGREE(c, fft_buffers(c, per));
+  if (g->size > 1) DASHI_CALL(transpose_init(c, (VkDeviceSize)g->nx * (g->N / 2) * cs));
   return 0;
 }
 
@@ -403,6 +422,12 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
   vkfft_shared_limit = 0;
   if (r != VKFFT_SUCCESS) {
     free(p);
+    if (r == VKFFT_ERROR_FAILED_TO_ALLOCATE_MEMORY || r == VKFFT_ERROR_FAILED_TO_ALLOCATE) {
+      char stage[160];
+      snprintf(stage, sizeof stage, "in VkFFT, making the %s plan (VkFFT error %d)",
+               plan_name(kind), (int)r);
+      return vk_out_of_memory(c, stage, 0);
+    }
     return dashi_err(
         DASHI_ERR_DEVICE,
         "Vulkan device %d '%s': VkFFT could not make the %s plan (N=%d, batch %d, %s): "

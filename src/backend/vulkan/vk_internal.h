@@ -21,6 +21,7 @@
 #include <vulkan/vulkan.h>
 
 #include "dashi/backend.h"
+#include "dashi/error.h"
 
 #define VK_FRAMES      3
 #define VK_ARENA_BYTES ((VkDeviceSize)1 << 20)
@@ -154,6 +155,8 @@ typedef struct {
   VkDeviceSize max_alloc;       /* maxMemoryAllocationSize (or max_range where not reported) */
   VkDeviceSize scratch_max;     /* largest scratch buffer of the row pass through memory */
   VkDeviceSize held, held_peak; /* device-local bytes of the backend's buffers, now and at most */
+  VkDeviceSize mem_cap;         /* test only (DASHI_VK_MEMORY_BYTES): device-local bytes allowed */
+  bool oom;                     /* vk_out_of_memory was the last failure */
   /* recording */
   VkCommandPool pool;
   vk_frame frames[VK_FRAMES];
@@ -252,6 +255,15 @@ void vk_context_destroy(vk_ctx *c);
  * mult */
 int vk_env_bytes(const char *name, uint64_t least, uint64_t mult, const char *expect, uint64_t *v);
 int vk_buffer_create(vk_ctx *c, VkDeviceSize size, bool host, vk_buffer *b, const char *what);
+/* size of the device-local heap the buffers come from (bytes) */
+VkDeviceSize vk_device_heap(const vk_ctx *c);
+/* DASHI_ERR_DEVICE: the device has no room for `need` more bytes (stage: what was being made),
+ * with what dashi holds, the heap, and the remedies */
+int vk_out_of_memory(vk_ctx *c, const char *stage, VkDeviceSize need);
+/* Setup across the ranks of one transform: every local step that can fail on some ranks only is
+ * agreed on before the next collective (and at the end), so that a rank's failure stops every
+ * rank with its message instead of leaving the others waiting in a collective */
+#define VK_AGREE(c, expr) DASHI_CALL(dashi_err_agree((c)->g->comm, (expr)))
 /* a buffer on `size` bytes of host memory at `ptr` (VK_EXT_external_memory_host; ptr and size
  * multiples of import_align); vk_buffer_destroy leaves the host memory to its owner */
 int vk_buffer_import(vk_ctx *c, void *ptr, VkDeviceSize size, vk_buffer *b, const char *what);

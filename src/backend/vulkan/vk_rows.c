@@ -327,6 +327,8 @@ static bool rows_fit(vk_ctx *c, bool autom, uint64_t limit, char *why, size_t wh
   return false;
 }
 
+static int rows_setup(vk_ctx *c);
+
 int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   const dashi_grid *g = c->g;
   /* the device's limit, or DASHI_VK_FFT_SHARED_BYTES (tests) */
@@ -334,14 +336,23 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   *ok = false;
   why[0] = 0;
   bool autom = false;
-  if (want) DASHI_CALL(rows_mode(c, &autom));
-  if (want) DASHI_CALL(xfft_choice(c, limit));
+  int rc = want ? rows_mode(c, &autom) : 0;
+  if (want && !rc) rc = xfft_choice(c, limit);
+  VK_AGREE(c, rc);
   /* the ranks of one transform take one way: their transposes carry the same fields */
   int mine = want && rows_fit(c, autom, limit, why, whylen), all = mine;
   if (g->size > 1) DASHI_MPI(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, g->comm));
   if (mine && !all)
     snprintf(why, whylen, "another rank's device, work area or DASHI_VK_FFT does not allow it");
   if (!all) return 0;
+  VK_AGREE(c, rows_setup(c));
+  *ok = true;
+  return 0;
+}
+
+/* the row pass's twiddles, pipelines and scratch buffers */
+static int rows_setup(vk_ctx *c) {
+  const dashi_grid *g = c->g;
   /* twiddles exp(-2 pi i e/N), computed in double */
   uint64_t n = (uint64_t)g->N;
   size_t bytes = (size_t)(2 * n * c->rsize);
@@ -366,7 +377,6 @@ int vk_rows_init(vk_ctx *c, bool want, bool *ok, char *why, size_t whylen) {
   /* the row pass through memory: its scratch rows now, not in the time loop (the lap form's
    * fourth on first use, mem_dispatch) */
   if (c->rows_mem) DASHI_CALL(mem_scratch(c, 3));
-  *ok = true;
   return 0;
 }
 
