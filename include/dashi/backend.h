@@ -130,7 +130,7 @@ struct dashi_backend {
   const dashi_grid *grid;
   const char *name;   /* "cpu" / "vulkan" */
   bool single;        /* single precision */
-  bool out_of_memory; /* field_create's last failure was for want of device memory */
+  bool out_of_memory; /* the last failure of an op was for want of device memory (Vulkan) */
   char fft_library[768];
   char devices[512]; /* device names (this rank) */
   void *impl;

@@ -4,6 +4,7 @@
 #ifndef DASHI_ERROR_H
 #define DASHI_ERROR_H
 #include <mpi.h>
+#include <stdbool.h>
 
 enum {
   DASHI_OK = 0,
@@ -22,6 +23,9 @@ int dashi_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* The same for an error this rank has only because another rank failed ("another rank's device
  * ..."): dashi_err_agree prefers any rank's own error to it. */
 int dashi_err_other(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* whether the current message came out of dashi_err_agree (every rank of that agreement has it)
+ * rather than from this rank alone */
+bool dashi_err_agreed(void);
 const char *dashi_err_msg(void);
 void dashi_err_clear(void);
 

@@ -349,7 +349,9 @@ static int setup(driver *d) {
     return dashi_err(DASHI_ERR_USAGE, "-gpu_steps_per_submit %lld: must be 0 (automatic) or 1..1e6",
                      spsub);
   bc.steps_per_submit = (int)spsub;
-  DASHI_CALL(dashi_backend_create(&d->g, &bc, &d->b));
+  /* agreed: every rank stops where one cannot make its backend (the Vulkan backend agrees on its
+   * own steps; a failure after them, or a backend without that, is agreed here) */
+  DASHI_CALL(dashi_err_agree(d->comm, dashi_backend_create(&d->g, &bc, &d->b)));
   DASHI_CALL(dashi_les_create(&cfg, &d->g, d->b, &d->les));
   DASHI_CALL(dashi_err_agree(d->comm, d->b->ops->field_create(d->b, DASHI_FIELD_SPEC, &d->good)));
   /* the state of a record riding on its step (step_and_record). Where a rank's device has no room
@@ -565,6 +567,41 @@ static int truth_write_stop(driver *d, bool ride) {
                    why, (long long)step, d->last_ckpt, d->last_ckpt);
 }
 
+/* A device error on this rank alone (not out of dashi_err_agree): in the time loop a lost GPU (an
+ * Xid error) or memory made at first use, in the set-up a transform plan made at first use. The
+ * state on the device is gone, the checkpoints on disk are not. One rank: the message says how to
+ * go on, and the truth file is closed with every record held. Several: the other ranks may be
+ * waiting for this one inside a collective (the step's exchanges), where no agreement reaches
+ * them, so this rank says what happened and stops the job (MPI_Abort) instead of leaving it
+ * hanging until its time limit. */
+static int device_stop(driver *d, int rc, bool in_loop) {
+  if (dashi_err_agreed()) return rc; /* every rank has it */
+  char msg[6144];
+  long long at = d->les ? (long long)d->les->step : 0;
+  if (!in_loop)
+    snprintf(msg, sizeof msg, "%s", dashi_err_msg());
+  else if (d->b && d->b->out_of_memory)
+    snprintf(msg, sizeof msg,
+             "%s. The run stopped in the steps before %lld (of %lld); the checkpoints in %s "
+             "are intact: -resume auto -out %s goes on from the newest once the run fits",
+             dashi_err_msg(), at, (long long)d->steps, d->ckpt_dir, d->out);
+  else
+    snprintf(msg, sizeof msg,
+             "%s. The run stopped in the steps before %lld (of %lld). Once the device is "
+             "healthy, continue with the same command and -resume auto -out %s: it takes the "
+             "newest complete checkpoint in %s",
+             dashi_err_msg(), at, (long long)d->steps, d->out, d->ckpt_dir);
+  if (d->g.size <= 1) return in_loop ? dashi_err(rc, "%s", msg) : rc;
+  fprintf(stderr,
+          "dashi: error: rank %d: %s. Stopping every rank (MPI_Abort): the others may be waiting "
+          "for this one in a collective%s\n",
+          d->g.rank, msg, in_loop ? " (the time step's exchanges)" : "");
+  fflush(stderr);
+  fflush(stdout);
+  MPI_Abort(MPI_COMM_WORLD, rc);
+  return rc;
+}
+
 static int time_loop(driver *d) {
   dashi_les *s = d->les;
   long long pe = dashi_opt_i(d->o, "progress_every");
@@ -649,8 +686,14 @@ int dashi_les_driver_ex(MPI_Comm comm, dashi_options *o, const char *cmd,
   /* before setup (planning, reading a checkpoint can take long): a stop signal that arrives then
    * is acted on at the first step boundary instead of killing the rank (default action) */
   dashi_signals_install();
-  int rc = dashi_err_agree(comm, setup(&d));
-  if (!rc) rc = dashi_err_agree(comm, time_loop(&d));
+  int rc = setup(&d);
+  if (rc == DASHI_ERR_DEVICE) rc = device_stop(&d, rc, false);
+  rc = dashi_err_agree(comm, rc);
+  if (!rc) {
+    rc = time_loop(&d);
+    if (rc == DASHI_ERR_DEVICE) rc = device_stop(&d, rc, true);
+    rc = dashi_err_agree(comm, rc);
+  }
   int n_async = 0, n_other = 0;
   double write_s = 0, wait_s = 0;
   if (d.tf) {

@@ -8,14 +8,15 @@
 /* per thread: a background writer (truth_file.c) reports its failure in its own buffer, which the
  * thread that joins it hands on */
 static _Thread_local char err_msg[4096];
-static _Thread_local bool err_other; /* the message is a consequence of another rank's error */
+static _Thread_local bool err_other;  /* the message is a consequence of another rank's error */
+static _Thread_local bool err_agreed; /* the message came out of dashi_err_agree */
 
 int dashi_err(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err_msg, sizeof err_msg, fmt, ap);
   va_end(ap);
-  err_other = false;
+  err_other = err_agreed = false;
   return code;
 }
 
@@ -24,8 +25,12 @@ int dashi_err_other(int code, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err_msg, sizeof err_msg, fmt, ap);
   va_end(ap);
-  err_other = true;
+  err_other = true, err_agreed = false;
   return code;
+}
+
+bool dashi_err_agreed(void) {
+  return err_agreed;
 }
 
 const char *dashi_err_msg(void) {
@@ -33,7 +38,7 @@ const char *dashi_err_msg(void) {
 }
 void dashi_err_clear(void) {
   err_msg[0] = 0;
-  err_other = false;
+  err_other = err_agreed = false;
 }
 
 int dashi_err_agree(MPI_Comm comm, int code) {
@@ -46,6 +51,8 @@ int dashi_err_agree(MPI_Comm comm, int code) {
   int mine = code ? rank + (err_other ? other : 0) : 1 << 30, first;
   MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
   MPI_Bcast(err_msg, sizeof err_msg, MPI_CHAR, first % other, comm);
-  err_other = false;
+  /* the message is every rank's now, and a consequence where it was one (an agreement over a
+   * larger communicator later still prefers a cause) */
+  err_other = first >= other, err_agreed = true;
   return worst;
 }

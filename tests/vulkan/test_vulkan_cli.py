@@ -11,6 +11,9 @@
   the remedy named; on one rank of two, every rank stops with that rank's message (no rank left
   waiting in a collective); no room for the riding record's state: records computed apart, the
   same values;
+- a device lost in the time loop (DASHI_VK_LOSE_DEVICE_AFTER_STEPS): exit 5 naming it and how to
+  go on; one rank closes its truth file with every record, several stop the job at once; then
+  -resume auto ends where an uninterrupted run ends, bit for bit;
 - `dashi validate` passes, and fails (non-zero exit) beyond its tolerance;
 - `dashi info` lists the Vulkan devices of every rank;
 - -log_view adds the GPU time per stage of the time loop (timestamps), changing no value."""
@@ -195,12 +198,11 @@ def test_too_large_for_one_device_names_the_remedy(tmp_path):
 
 
 def dashi_per_rank(envs, *args, cmd="truth", timeout=120):
-    """one rank per entry of envs, each with that extra environment (mpiexec's MPMD form)"""
+    """one rank per entry of envs, each with that extra environment (mpiexec's MPMD form, each
+    rank started through env(1))"""
     argv = [os.environ.get("DASHI_MPIEXEC", "mpiexec"), "--oversubscribe"]
     for i, e in enumerate(envs):
-        argv += ([":"] if i else []) + ["-n", "1"]
-        for k, v in e.items():
-            argv += ["-x", f"{k}={v}"]
+        argv += ([":"] if i else []) + ["-n", "1", "env"] + [f"{k}={v}" for k, v in e.items()]
         argv += [os.environ.get("DASHI_BIN", "dashi"), cmd] + [str(a) for a in args]
     return subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=timeout)
 
@@ -214,17 +216,20 @@ def held_bytes(out, *args, np=1):
     return int(line[0].split(" bytes)")[0].rsplit("(", 1)[1])
 
 
-def test_out_of_device_memory_names_the_remedy(tmp_path):
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_out_of_device_memory_names_the_remedy(tmp_path, precision):
     """a device with 1 MiB (DASHI_VK_MEMORY_BYTES, test only): the first device buffer (1.5 MiB of
-    reduction partials) does not fit"""
-    p = dashi(*CASE, "-backend", "vulkan", "-out", tmp_path / "x",
+    reduction partials, double accumulators in both precisions) does not fit; -precision single is
+    a remedy only in double"""
+    p = dashi(*CASE, "-backend", "vulkan", "-precision", precision, "-out", tmp_path / "x",
               env={"DASHI_VK_MEMORY_BYTES": str(1 << 20)}, timeout=120)
     assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
-    assert err and "(rank 0): out of device memory creating the reduction partials buffer (1.5 " \
-        "MiB): 1.50 MiB more were needed where dashi's buffers held 0.00 MiB" in err[0] \
-        and "DASHI_VK_MEMORY_BYTES allows 1.00 MiB (N=64, double, 1 LES rank(s))" in err[0] \
-        and "Run on more GPUs" in err[0] and "-precision single" in err[0], p.stderr
+    assert err and "(rank 0): out of device memory creating the reduction partials buffer" in err[0] \
+        and "more were needed where dashi's buffers held 0.00 MiB" in err[0] \
+        and "DASHI_VK_MEMORY_BYTES allows 1.00 MiB" in err[0] \
+        and f"N=64, {precision}, 1 LES rank(s). Run on more GPUs" in err[0], p.stderr
+    assert ("-precision single" in err[0]) == (precision == "double"), err[0]
     assert not (tmp_path / "x" / "truth.h5").exists()
 
 
@@ -264,6 +269,55 @@ def test_records_apart_where_the_riding_state_has_no_room(tmp_path):
         assert "diagnostics/Z" in names and len(a["diagnostics/Z"]) == 11, names
         for n in names:
             assert np.array_equal(a[n][()], b[n][()]), n
+
+
+LOST = ["-N", 64, "-steps", 200, "-checkpoint_every", 50, "-stats_every", 10, "-snapshot_every",
+        0, "-spectra_every", 0, "-progress_every", 0, "-backend", "vulkan"]
+
+
+def same_run(a, b):
+    """final state and every diagnostics record equal, bit for bit"""
+    wa, sa = final_state(a)
+    wb, sb = final_state(b)
+    assert sa == sb == 200 and np.array_equal(wa, wb)
+    with h5py.File(Path(a) / "truth.h5", "r") as fa, h5py.File(Path(b) / "truth.h5", "r") as fb:
+        for k in ("step", "Z", "E", "max_omega"):
+            assert np.array_equal(fa["diagnostics"][k][()], fb["diagnostics"][k][()]), k
+
+
+def test_lost_device_says_how_to_go_on(tmp_path):
+    """one rank: the device is lost after 120 steps (the submits fail as on a lost GPU); exit 5
+    with the cause and -resume auto, the truth file closed with every record before the loss;
+    -resume auto then ends as an uninterrupted run"""
+    out = tmp_path / "lost"
+    p = dashi(*LOST, "-out", out, env={"DASHI_VK_LOSE_DEVICE_AFTER_STEPS": "120"}, timeout=120)
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    assert err and "VK_ERROR_DEVICE_LOST" in err[0] and f"-resume auto -out {out}" in err[0], p.stderr
+    # the first submit after step 120 fails: in the step after it, or at the next record's wait
+    at = int(err[0].split("stopped in the steps before ")[1].split()[0])
+    assert 120 <= at <= 130, err[0]
+    with h5py.File(out / "truth.h5", "r") as f:
+        steps = f["diagnostics/step"][()]
+    assert steps[-1] >= 110 and list(steps) == list(range(0, steps[-1] + 1, 10)), steps
+    assert sorted(x.name for x in (out / "checkpoints").glob("*.h5")) == \
+        ["ckpt_00000050.h5", "ckpt_00000100.h5"]
+    run_ok(out, *LOST, "-resume", "auto")
+    same_run(out, run_ok(tmp_path / "straight", *LOST))
+
+
+def test_lost_device_on_one_rank_stops_the_job(tmp_path):
+    """two ranks, rank 1's device lost after 120 steps: rank 0 waits for it in the transposes, so
+    rank 1 stops the job (MPI_Abort, exit 5) at once instead of leaving it hanging; -resume auto
+    on both ranks then ends as an uninterrupted run"""
+    out = tmp_path / "lost"
+    p = dashi_per_rank([{}, {"DASHI_VK_LOSE_DEVICE_AFTER_STEPS": 120}], *LOST, "-out", out)
+    assert p.returncode == DEVICE, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    err = [l for l in p.stderr.splitlines() if l.startswith("dashi: error:")]
+    assert err and err[0].startswith("dashi: error: rank 1: ") and "VK_ERROR_DEVICE_LOST" in err[0] \
+        and "Stopping every rank (MPI_Abort)" in err[0] and "-resume auto" in err[0], p.stderr
+    run_ok(out, *LOST, "-resume", "auto", np=2)
+    same_run(out, run_ok(tmp_path / "straight", *LOST, np=2))
 
 
 def test_validate_passes(tmp_path):

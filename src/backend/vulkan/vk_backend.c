@@ -38,6 +38,7 @@ static void destroy(dashi_backend *b) {
  * without waiting */
 static int step_end_op(dashi_backend *b) {
   vk_ctx *c = VKX(b);
+  if (c->lose_after && ++c->steps_done >= c->lose_after) c->lost = true;
   if (c->steps_per_submit <= 0 || ++c->steps_recorded < c->steps_per_submit) return 0;
   c->steps_recorded = 0;
   DASHI_CALL(vk_flush_pending(c));
@@ -154,6 +155,7 @@ int dashi_vulkan_backend_create(const dashi_grid *g, const dashi_backend_config 
   b->single = cfg->single;
   b->impl = c;
   c->g = g;
+  c->owner = b;
   c->f64 = !cfg->single;
   c->device_index = -1;
   c->steps_per_submit = cfg->steps_per_submit;

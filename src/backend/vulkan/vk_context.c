@@ -38,6 +38,7 @@ const char *vk_result_name(VkResult r) {
 }
 
 int vk_fail(vk_ctx *c, const char *stage, VkResult r) {
+  if (c->owner) c->owner->out_of_memory = false;
   return dashi_err(DASHI_ERR_DEVICE, "Vulkan backend, device %d '%s' (rank %d): %s failed: %s (%d)",
                    c->device_index, c->device_name[0] ? c->device_name : "?", c->g->rank, stage,
                    vk_result_name(r), (int)r);
@@ -317,22 +318,30 @@ static const char *gib_mib(char *s, size_t n, VkDeviceSize bytes) {
 }
 
 int vk_out_of_memory(vk_ctx *c, const char *stage, VkDeviceSize need) {
-  c->oom = true;
-  char cap[96] = "", more[64] = "", s[3][32];
+  if (c->owner) c->owner->out_of_memory = true;
+  char cap[96] = "", more[64] = "", s[3][32], fix[320];
   if (c->mem_cap)
     snprintf(cap, sizeof cap, ", of which DASHI_VK_MEMORY_BYTES allows %s",
              gib_mib(s[0], sizeof s[0], c->mem_cap));
   if (need)
     snprintf(more, sizeof more, "%s more were needed where ", gib_mib(s[1], sizeof s[1], need));
+  if (c->opt && !strcmp(c->opt, "-proxy_backend"))
+    snprintf(fix, sizeof fix,
+             "the proxy's rollouts and decodes: use fewer -members or a smaller -decode_N, or "
+             "-proxy_backend cpu");
+  else
+    snprintf(fix, sizeof fix,
+             "N=%d, %s, %d LES rank(s). Run on more GPUs (one rank per GPU: a rank holds N/ranks "
+             "rows)%s, or at a smaller N; docs/vulkan.md lists the memory each N takes",
+             c->g->N, c->f64 ? "double" : "single", c->g->size,
+             c->f64 ? ", with -precision single" : "");
   return dashi_err(DASHI_ERR_DEVICE,
                    "Vulkan device %d '%s' (rank %d): out of device memory %s: %sdashi's buffers "
-                   "held %s of the device's %.2f GiB%s (N=%d, %s, %d LES rank(s)). Run on more "
-                   "GPUs (one rank per GPU: a rank holds N/ranks rows), with -precision single, "
-                   "or at a smaller N; docs/vulkan.md lists the memory each N takes (other "
-                   "processes on the GPU take from the same memory)",
+                   "held %s of the device's %.2f GiB%s (other processes on the GPU take from the "
+                   "same memory); %s",
                    c->device_index, c->device_name[0] ? c->device_name : "?", c->g->rank, stage,
                    more, gib_mib(s[2], sizeof s[2], c->held), vk_device_heap(c) / 1073741824.0, cap,
-                   c->g->N, c->f64 ? "double" : "single", c->g->size);
+                   fix);
 }
 
 /* a buffer with a device address: device-local or host-visible (mapped) memory of its own, or
@@ -490,10 +499,13 @@ static void profile_collect(vk_ctx *c, vk_frame *f) {
 }
 
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg) {
+  c->opt = cfg->opt ? cfg->opt : "-backend";
   DASHI_CALL(pick_device(c, cfg)); /* first: its node-local split is collective */
   uint64_t cap;
   DASHI_CALL(vk_env_bytes("DASHI_VK_MEMORY_BYTES", 1, 1, "a positive byte count", &cap));
   c->mem_cap = cap;
+  DASHI_CALL(vk_env_bytes("DASHI_VK_LOSE_DEVICE_AFTER_STEPS", 1, 1, "a positive count of steps",
+                          &c->lose_after));
   DASHI_CALL(make_device(c));
   profile_setup(c, cfg->timestamps);
   DASHI_CALL(make_frames(c));
@@ -562,7 +574,10 @@ int vk_submit(vk_ctx *c, bool wait) {
     VkSubmitInfo si = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
                        .commandBufferCount = 1,
                        .pCommandBuffers = &f->cmd};
-    VKC(c, "vkQueueSubmit", vkQueueSubmit(c->queue, 1, &si, f->fence));
+    /* test only: after DASHI_VK_LOSE_DEVICE_AFTER_STEPS steps every submit fails as a lost
+     * device's would (the driver's failure path in a time loop, on lavapipe; step_end_op) */
+    VkResult sr = c->lost ? VK_ERROR_DEVICE_LOST : vkQueueSubmit(c->queue, 1, &si, f->fence);
+    VKC(c, "vkQueueSubmit", sr);
     f->submitted = true;
     c->submits++;
     c->cur = (c->cur + 1) % VK_FRAMES;

@@ -51,10 +51,8 @@ int vk_field_create(dashi_backend *b, dashi_field_kind kind, dashi_field **out) 
       if (!c->chunks[i]->used[s]) k = c->chunks[i], slot = s;
   }
   if (slot < 0) {
-    c->oom = false;
-    int rc = new_chunk(c, kind, &k);
-    b->out_of_memory = rc && c->oom;
-    if (rc) return rc;
+    b->out_of_memory = false; /* vk_out_of_memory sets it */
+    DASHI_CALL(new_chunk(c, kind, &k));
     slot = 0;
   }
   dashi_field *f = calloc(1, sizeof *f);

@@ -138,9 +138,11 @@ typedef struct {
 
 typedef struct {
   const dashi_grid *g;
-  bool f64;     /* field precision */
-  bool acc64;   /* device has shaderFloat64: reductions accumulate in double */
-  size_t rsize; /* bytes per real */
+  dashi_backend *owner; /* its out_of_memory flag: vk_out_of_memory sets it, vk_fail clears it */
+  const char *opt;      /* the option that asked for the device: -backend, -proxy_backend */
+  bool f64;             /* field precision */
+  bool acc64;           /* device has shaderFloat64: reductions accumulate in double */
+  size_t rsize;         /* bytes per real */
   /* device */
   VkInstance inst;
   VkPhysicalDevice phys;
@@ -156,7 +158,9 @@ typedef struct {
   VkDeviceSize scratch_max;     /* largest scratch buffer of the row pass through memory */
   VkDeviceSize held, held_peak; /* device-local bytes of the backend's buffers, now and at most */
   VkDeviceSize mem_cap;         /* test only (DASHI_VK_MEMORY_BYTES): device-local bytes allowed */
-  bool oom;                     /* vk_out_of_memory was the last failure */
+  /* test only (DASHI_VK_LOSE_DEVICE_AFTER_STEPS): the device is lost after that many steps */
+  uint64_t lose_after, steps_done;
+  bool lost;
   /* recording */
   VkCommandPool pool;
   vk_frame frames[VK_FRAMES];
