@@ -577,20 +577,17 @@ static int truth_write_stop(driver *d, bool ride) {
 static int device_stop(driver *d, int rc, bool in_loop) {
   if (dashi_err_agreed()) return rc; /* every rank has it */
   char msg[6144];
-  long long at = d->les ? (long long)d->les->step : 0;
-  if (!in_loop)
-    snprintf(msg, sizeof msg, "%s", dashi_err_msg());
-  else if (d->b && d->b->out_of_memory)
-    snprintf(msg, sizeof msg,
-             "%s. The run stopped in the steps before %lld (of %lld); the checkpoints in %s "
-             "are intact: -resume auto -out %s goes on from the newest once the run fits",
-             dashi_err_msg(), at, (long long)d->steps, d->ckpt_dir, d->out);
-  else
-    snprintf(msg, sizeof msg,
-             "%s. The run stopped in the steps before %lld (of %lld). Once the device is "
-             "healthy, continue with the same command and -resume auto -out %s: it takes the "
-             "newest complete checkpoint in %s",
-             dashi_err_msg(), at, (long long)d->steps, d->out, d->ckpt_dir);
+  int n = snprintf(msg, sizeof msg, "%s", dashi_err_msg());
+  if (in_loop && n > 0 && (size_t)n < sizeof msg) {
+    bool oom = d->b && d->b->out_of_memory;
+    snprintf(msg + n, sizeof msg - (size_t)n,
+             ". The run stopped in the steps before %lld (of %lld)%s -resume auto -out %s: it "
+             "takes the newest complete checkpoint in %s",
+             (long long)d->les->step, (long long)d->steps,
+             oom ? "; the checkpoints are intact: once the run fits, go on with"
+                 : ". Once the device is healthy, continue with the same command and",
+             d->out, d->ckpt_dir);
+  }
   if (d->g.size <= 1) return in_loop ? dashi_err(rc, "%s", msg) : rc;
   fprintf(stderr,
           "dashi: error: rank %d: %s. Stopping every rank (MPI_Abort): the others may be waiting "

@@ -11,21 +11,25 @@ static _Thread_local char err_msg[4096];
 static _Thread_local bool err_other;  /* the message is a consequence of another rank's error */
 static _Thread_local bool err_agreed; /* the message came out of dashi_err_agree */
 
+static int record(int code, bool other, const char *fmt, va_list ap) {
+  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  err_other = other, err_agreed = false;
+  return code;
+}
+
 int dashi_err(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  record(code, false, fmt, ap);
   va_end(ap);
-  err_other = err_agreed = false;
   return code;
 }
 
 int dashi_err_other(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+  record(code, true, fmt, ap);
   va_end(ap);
-  err_other = true, err_agreed = false;
   return code;
 }
 

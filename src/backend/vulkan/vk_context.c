@@ -501,9 +501,7 @@ static void profile_collect(vk_ctx *c, vk_frame *f) {
 int vk_context_create(vk_ctx *c, const dashi_backend_config *cfg) {
   c->opt = cfg->opt ? cfg->opt : "-backend";
   DASHI_CALL(pick_device(c, cfg)); /* first: its node-local split is collective */
-  uint64_t cap;
-  DASHI_CALL(vk_env_bytes("DASHI_VK_MEMORY_BYTES", 1, 1, "a positive byte count", &cap));
-  c->mem_cap = cap;
+  DASHI_CALL(vk_env_bytes("DASHI_VK_MEMORY_BYTES", 1, 1, "a positive byte count", &c->mem_cap));
   DASHI_CALL(vk_env_bytes("DASHI_VK_LOSE_DEVICE_AFTER_STEPS", 1, 1, "a positive count of steps",
                           &c->lose_after));
   DASHI_CALL(make_device(c));
