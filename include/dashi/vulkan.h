@@ -21,6 +21,9 @@ int dashi_vulkan_list_devices(char *buf, size_t n);
  * launches in one command buffer (benchmarks; one rank). */
 int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps,
                           double ms[2]);
+/* GPU time (ms) of the FFT library's forward C2C along y of N contiguous rows of length N, in
+ * place, the mean of reps launches (benchmarks; one rank): what the row transforms alone cost. */
+int dashi_vulkan_fft_rows_time(dashi_backend *b, int reps, double *ms);
 /* With timestamps on (dashi_backend_config.timestamps or DASHI_VK_PROFILE=1 in the environment):
  * the GPU time per kind of command since the last call, then resets. Stage i < *n is names[i]
  * with calls[i] commands and ms[i] milliseconds (the same n and names on every rank); *n = 0

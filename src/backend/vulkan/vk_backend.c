@@ -177,6 +177,12 @@ int dashi_vulkan_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec
   return vk_fft_time(b, real, spec, reps, ms);
 }
 
+int dashi_vulkan_fft_rows_time(dashi_backend *b, int reps, double *ms) {
+  if (strcmp(b->name, "vulkan"))
+    return dashi_err(DASHI_ERR_USAGE, "dashi_vulkan_fft_rows_time needs the vulkan backend");
+  return vk_fft_rows_time(b, reps, ms);
+}
+
 _Static_assert(PROF_COUNT <= DASHI_VK_STAGES, "DASHI_VK_STAGES holds every profile label");
 
 int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap) {

@@ -42,7 +42,16 @@ static void dashi_vkfft_props(VkPhysicalDevice d, VkPhysicalDeviceProperties *p)
 #include "vkFFT.h"
 #undef vkGetPhysicalDeviceProperties
 
-typedef enum { PLAN_FWD2D, PLAN_INV2D, PLAN_R2C1D, PLAN_C2R1D, PLAN_C2C1D, PLAN_XC2C } plan_kind;
+/* PLAN_ROWC2C: dashi-vkbench only, the library's C2C along y of N contiguous rows of length N */
+typedef enum {
+  PLAN_FWD2D,
+  PLAN_INV2D,
+  PLAN_R2C1D,
+  PLAN_C2R1D,
+  PLAN_C2C1D,
+  PLAN_XC2C,
+  PLAN_ROWC2C
+} plan_kind;
 
 struct vk_plan {
   plan_kind kind;
@@ -54,8 +63,10 @@ struct vk_plan {
 };
 
 static const char *plan_name(plan_kind k) {
-  static const char *n[] = {"2D R2C forward", "2D C2R inverse", "1D R2C along y",
-                            "1D C2R along y", "1D C2C along x", "x pass (C2C along x, ky columns)"};
+  static const char *n[] = {"2D R2C forward",         "2D C2R inverse",
+                            "1D R2C along y",         "1D C2R along y",
+                            "1D C2C along x",         "x pass (C2C along x, ky columns)",
+                            "1D C2C along y (N rows)"};
   return n[k];
 }
 
@@ -407,6 +418,12 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
     /* 64-byte coalescing: 2.94 against 3.06 ms/step at N = 4096 fp32 on an H200 (no change at
      * 8192); DASHI_VK_FFT_TUNE overrides it */
     f.coalescedMemory = 64;
+  } else if (kind == PLAN_ROWC2C) {
+    /* in place in `work` (N rows of N complex values: two fields' room, max_batch >= 2) */
+    f.FFTdim = 1;
+    f.numberBatches = N;
+    f.bufferStride[0] = f.bufferStride[1] = f.bufferStride[2] = N;
+    f.makeForwardPlanOnly = 1;
   } else {
     f.FFTdim = 1;
     f.numberBatches = (uint64_t)g->nky;
@@ -798,46 +815,65 @@ int vk_fft_inverse(dashi_backend *b, int n, dashi_field *const *spec, dashi_fiel
   return 0;
 }
 
-/* GPU time of one forward and one inverse transform of one field (mean over reps launches in
- * one command buffer, between two timestamps) */
-int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]) {
-  vk_ctx *c = VKX(b);
-  DASHI_CALL(vk_flush_pending(c));
-  if (c->g->size != 1) return dashi_err(DASHI_ERR_USAGE, "vk_fft_time: one rank only");
+/* GPU time of reps launches of plan p (direction dir: -1 forward, 1 inverse) in one command
+ * buffer, between two timestamps: the mean in ms */
+static int time_plan(vk_ctx *c, vk_plan *p, int dir, uint64_t in_off, uint64_t out_off, int reps,
+                     double *ms) {
   VkQueryPoolCreateInfo qi = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
                               .queryType = VK_QUERY_TYPE_TIMESTAMP,
                               .queryCount = 2};
   VkQueryPool qp;
   VkResult vr = vkCreateQueryPool(c->dev, &qi, NULL, &qp);
   if (vr != VK_SUCCESS) return vk_fail(c, "vkCreateQueryPool", vr);
-  const vk_field *r = VKF(real), *s = VKF(spec);
-  int rc = 0;
-  for (int dir = 0; dir < 2 && !rc; dir++) {
-    vk_plan *p;
-    VkCommandBuffer cmd;
-    int band = plan_band(c, dir ? b->fft_band_in : b->fft_band_out);
-    rc = get_plan(c, dir ? PLAN_INV2D : PLAN_FWD2D, 1, band, r->chunk, s->chunk, &p);
-    if (!rc) rc = vk_sync(c);
-    if (!rc) rc = vk_cmd(c, &cmd);
-    if (rc) break;
+  VkCommandBuffer cmd;
+  int rc = vk_sync(c);
+  if (!rc) rc = vk_cmd(c, &cmd);
+  if (!rc) {
     vkCmdResetQueryPool(cmd, qp, 0, 2);
     vk_barrier(c, cmd, true);
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, qp, 0);
-    for (int i = 0; i < reps && !rc; i++)
-      rc = dir ? launch(c, p, 1, 0, s->offset, r->offset)
-               : launch(c, p, -1, 0, r->offset, s->offset);
-    if (!rc) rc = vk_cmd(c, &cmd); /* a long run may have been flushed into a new buffer */
-    if (rc) break;
+  }
+  for (int i = 0; i < reps && !rc; i++) rc = launch(c, p, dir, 0, in_off, out_off);
+  if (!rc) rc = vk_cmd(c, &cmd); /* a long run may have been flushed into a new buffer */
+  if (!rc) {
     vk_barrier(c, cmd, true);
     vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 1);
     rc = vk_sync(c);
-    uint64_t ts[2];
-    vr = rc ? VK_SUCCESS
-            : vkGetQueryPoolResults(c->dev, qp, 0, 2, sizeof ts, ts, sizeof ts[0],
-                                    VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
-    if (vr != VK_SUCCESS) rc = vk_fail(c, "vkGetQueryPoolResults", vr);
-    if (!rc) ms[dir] = (double)(ts[1] - ts[0]) * c->props.limits.timestampPeriod * 1e-6 / reps;
   }
+  uint64_t ts[2];
+  vr = rc ? VK_SUCCESS
+          : vkGetQueryPoolResults(c->dev, qp, 0, 2, sizeof ts, ts, sizeof ts[0],
+                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+  if (vr != VK_SUCCESS) rc = vk_fail(c, "vkGetQueryPoolResults", vr);
+  if (!rc) *ms = (double)(ts[1] - ts[0]) * c->props.limits.timestampPeriod * 1e-6 / reps;
   vkDestroyQueryPool(c->dev, qp, NULL);
   return rc;
+}
+
+/* GPU time of one forward and one inverse transform of one field (time_plan) */
+int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]) {
+  vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
+  if (c->g->size != 1) return dashi_err(DASHI_ERR_USAGE, "vk_fft_time: one rank only");
+  const vk_field *r = VKF(real), *s = VKF(spec);
+  for (int dir = 0; dir < 2; dir++) {
+    vk_plan *p;
+    int band = plan_band(c, dir ? b->fft_band_in : b->fft_band_out);
+    DASHI_CALL(get_plan(c, dir ? PLAN_INV2D : PLAN_FWD2D, 1, band, r->chunk, s->chunk, &p));
+    DASHI_CALL(dir ? time_plan(c, p, 1, s->offset, r->offset, reps, &ms[dir])
+                   : time_plan(c, p, -1, r->offset, s->offset, reps, &ms[dir]));
+  }
+  return 0;
+}
+
+/* GPU time of the library's forward C2C along y of N contiguous rows of length N, in place: the
+ * row transforms alone, against which the row kernel's five per row are compared */
+int vk_fft_rows_time(dashi_backend *b, int reps, double *ms) {
+  vk_ctx *c = VKX(b);
+  DASHI_CALL(vk_flush_pending(c));
+  if (c->g->size != 1 || c->max_batch < 2)
+    return dashi_err(DASHI_ERR_USAGE, "vk_fft_rows_time: one rank and two fields of work area");
+  vk_plan *p;
+  DASHI_CALL(get_plan(c, PLAN_ROWC2C, 1, 0, NULL, NULL, &p));
+  return time_plan(c, p, -1, 0, 0, reps, ms);
 }

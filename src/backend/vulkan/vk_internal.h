@@ -370,6 +370,7 @@ int vk_fft_rows_in(vk_ctx *c, int n);
 int vk_fft_rows_out(vk_ctx *c, int n, VkDeviceAddress rows, dashi_field *const *spec, bool band);
 /* one transform of one field repeated `reps` times, timed on the GPU (benchmarks); ms each */
 int vk_fft_time(dashi_backend *b, dashi_field *real, dashi_field *spec, int reps, double ms[2]);
+int vk_fft_rows_time(dashi_backend *b, int reps, double *ms);
 
 /* ---- vk_ops.c ---- */
 /* record a pending spec_tendency (every op calls this first, except the lincomb it can fuse) */
