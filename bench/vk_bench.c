@@ -165,9 +165,9 @@ int main(int argc, char **argv) {
   }
   CK(dashi_vulkan_profile(b, prof, sizeof prof));
   /* the device memory of the run so far (the transform timing below may add plans) */
-  double mem[2], mem_max[2];
-  CK(dashi_vulkan_memory(b, &mem[0], &mem[1]));
-  MPI_Allreduce(mem, mem_max, 2, MPI_DOUBLE, MPI_MAX, g.comm);
+  double mem[3], mem_max[3];
+  CK(dashi_vulkan_memory(b, &mem[0], &mem[1], &mem[2]));
+  MPI_Allreduce(mem, mem_max, 3, MPI_DOUBLE, MPI_MAX, g.comm);
   dashi_les_diag d;
   CK(dashi_les_diagnostics(s, &d));
   /* one transform with the plain plans, and under the solver's 2/3 band hint (the zero-padded

@@ -32,9 +32,9 @@ int dashi_vulkan_fft_rows_time(dashi_backend *b, int reps, double *ms);
 int dashi_vulkan_stage_times(dashi_backend *b, int *n, const char *names[DASHI_VK_STAGES],
                              long long calls[DASHI_VK_STAGES], double ms[DASHI_VK_STAGES]);
 /* The most device-local memory the backend's buffers held at once so far (bytes; VkFFT's own
- * twiddle tables not counted) and the size of the device-local heap they come from; 0 and 0 for
- * another backend. */
-int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap);
+ * tables included), the size of the device-local heap they come from, and what VkFFT's own
+ * allocations hold now; 0, 0 and 0 for another backend. */
+int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap, double *vkfft);
 /* The same as JSON members "name": [count, ms, fraction] (empty without profiling). */
 int dashi_vulkan_profile(dashi_backend *b, char *buf, size_t n);
 /* zero-padded (band) transforms under the solver's 2/3 hint: 1 used, -1 not usable at this

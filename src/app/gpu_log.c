@@ -66,9 +66,9 @@ int dashi_gpu_log_view(dashi_backend *b, MPI_Comm comm, long long steps, double 
   for (int i = 0; i < t.n; i++) mine += t.ms[i];
   DASHI_MPI(MPI_Reduce(&mine, &span[0], 1, MPI_DOUBLE, MPI_MAX, 0, comm));
   DASHI_MPI(MPI_Reduce(&mine, &span[1], 1, MPI_DOUBLE, MPI_MIN, 0, comm));
-  double mem[2], mem_max[2];
-  DASHI_CALL(dashi_vulkan_memory(b, &mem[0], &mem[1]));
-  DASHI_MPI(MPI_Reduce(mem, mem_max, 2, MPI_DOUBLE, MPI_MAX, 0, comm));
+  double mem[3], mem_max[3];
+  DASHI_CALL(dashi_vulkan_memory(b, &mem[0], &mem[1], &mem[2]));
+  DASHI_MPI(MPI_Reduce(mem, mem_max, 3, MPI_DOUBLE, MPI_MAX, 0, comm));
   if (rank) return 0;
   int order[DASHI_VK_STAGES], k = 0;
   for (int i = 0; i < t.n; i++)
@@ -94,9 +94,9 @@ int dashi_gpu_log_view(dashi_backend *b, MPI_Comm comm, long long steps, double 
          wall_s > 0 ? 100.0 * 1e-3 * tot / wall_s : 0.0);
   bool gib = mem_max[0] >= 1073741824.0;
   printf("device memory: dashi's buffers held at most %.1f %s (%.0f bytes) on a rank's device (the "
-         "largest over the ranks; VkFFT's twiddle tables not counted), whose device-local heap is "
-         "%.1f GiB\n",
-         mem_max[0] / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB", mem_max[0],
+         "largest over the ranks; VkFFT's own tables included, %.0f bytes at the end), whose "
+         "device-local heap is %.1f GiB\n",
+         mem_max[0] / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB", mem_max[0], mem_max[2],
          mem_max[1] / 1073741824.0);
   fflush(stdout);
   return 0;

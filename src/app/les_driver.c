@@ -580,10 +580,15 @@ static int device_stop(driver *d, int rc, bool in_loop) {
   int n = snprintf(msg, sizeof msg, "%s", dashi_err_msg());
   if (in_loop && n > 0 && (size_t)n < sizeof msg) {
     bool oom = d->b && d->b->out_of_memory;
+    char where[96];
+    snprintf(where, sizeof where,
+             d->les->step == d->start_step ? "before its first step, %lld (of %lld)"
+                                           : "in the steps before %lld (of %lld)",
+             (long long)d->les->step, (long long)d->steps);
     snprintf(msg + n, sizeof msg - (size_t)n,
-             ". The run stopped in the steps before %lld (of %lld)%s -resume auto -out %s: it "
-             "takes the newest complete checkpoint in %s",
-             (long long)d->les->step, (long long)d->steps,
+             ". The run stopped %s%s -resume auto -out %s: it takes the newest complete "
+             "checkpoint in %s",
+             where,
              oom ? "; the checkpoints are intact: once the run fits, go on with"
                  : ". Once the device is healthy, continue with the same command and",
              d->out, d->ckpt_dir);

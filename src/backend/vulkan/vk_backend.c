@@ -185,12 +185,13 @@ int dashi_vulkan_fft_rows_time(dashi_backend *b, int reps, double *ms) {
 
 _Static_assert(PROF_COUNT <= DASHI_VK_STAGES, "DASHI_VK_STAGES holds every profile label");
 
-int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap) {
-  *peak = *heap = 0;
+int dashi_vulkan_memory(const dashi_backend *b, double *peak, double *heap, double *vkfft) {
+  *peak = *heap = *vkfft = 0;
   if (strcmp(b->name, "vulkan")) return 0;
   const vk_ctx *c = VKX(b);
   *peak = (double)c->held_peak;
   *heap = (double)vk_device_heap(c);
+  *vkfft = (double)c->vkfft_held;
   return 0;
 }
 

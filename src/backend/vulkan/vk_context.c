@@ -310,10 +310,16 @@ VkDeviceSize vk_device_heap(const vk_ctx *c) {
   return 0;
 }
 
-/* "1.50 MiB" / "36.00 GiB" */
+/* "36.00 GiB" / "1.50 MiB" / "0.00 MiB" / "64.00 KiB" (VkFFT's tables are a few KiB) */
 static const char *gib_mib(char *s, size_t n, VkDeviceSize bytes) {
-  bool gib = bytes >= ((VkDeviceSize)1 << 30);
-  snprintf(s, n, "%.2f %s", (double)bytes / (gib ? 1073741824.0 : 1048576.0), gib ? "GiB" : "MiB");
+  bool gib = bytes >= ((VkDeviceSize)1 << 30), kib = bytes && bytes < ((VkDeviceSize)1 << 20);
+  snprintf(s, n, "%.2f %s",
+           (double)bytes / (gib   ? 1073741824.0
+                            : kib ? 1024.0
+                                  : 1048576.0),
+           gib   ? "GiB"
+           : kib ? "KiB"
+                 : "MiB");
   return s;
 }
 

@@ -157,6 +157,7 @@ typedef struct {
   VkDeviceSize max_alloc;       /* maxMemoryAllocationSize (or max_range where not reported) */
   VkDeviceSize scratch_max;     /* largest scratch buffer of the row pass through memory */
   VkDeviceSize held, held_peak; /* device-local bytes of the backend's buffers, now and at most */
+  VkDeviceSize vkfft_held;      /* of held, VkFFT's own allocations (its tables; vk_fft.c) */
   VkDeviceSize mem_cap;         /* test only (DASHI_VK_MEMORY_BYTES): device-local bytes allowed */
   /* test only (DASHI_VK_LOSE_DEVICE_AFTER_STEPS): the device is lost after that many steps */
   uint64_t lose_after, steps_done;
