@@ -582,7 +582,7 @@ static int device_stop(driver *d, int rc, bool in_loop) {
     bool oom = d->b && d->b->out_of_memory;
     char where[96];
     snprintf(where, sizeof where,
-             d->les->step == d->start_step ? "before its first step, %lld (of %lld)"
+             d->les->step == d->start_step ? "before completing its first step, %lld (of %lld)"
                                            : "in the steps before %lld (of %lld)",
              (long long)d->les->step, (long long)d->steps);
     snprintf(msg + n, sizeof msg - (size_t)n,

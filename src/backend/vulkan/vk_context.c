@@ -310,7 +310,7 @@ VkDeviceSize vk_device_heap(const vk_ctx *c) {
   return 0;
 }
 
-/* "36.00 GiB" / "1.50 MiB" / "0.00 MiB" / "64.00 KiB" (VkFFT's tables are a few KiB) */
+/* "36.00 GiB" / "1.50 MiB" / "0.00 MiB" / "0.38 KiB" (below 1 MiB: VkFFT's tables at small N) */
 static const char *gib_mib(char *s, size_t n, VkDeviceSize bytes) {
   bool gib = bytes >= ((VkDeviceSize)1 << 30), kib = bytes && bytes < ((VkDeviceSize)1 << 20);
   snprintf(s, n, "%.2f %s",

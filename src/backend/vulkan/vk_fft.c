@@ -38,23 +38,35 @@ static void dashi_vkfft_props(VkPhysicalDevice d, VkPhysicalDeviceProperties *p)
   if (vkfft_shared_limit && vkfft_shared_limit < p->limits.maxComputeSharedMemorySize)
     p->limits.maxComputeSharedMemorySize = (uint32_t)vkfft_shared_limit;
 }
-/* VkFFT's own device memory (its twiddle tables, and a staging buffer while it uploads one)
- * counts in the backend's held bytes and against DASHI_VK_MEMORY_BYTES like the backend's buffers:
- * its vkAllocateMemory and vkFreeMemory go through these wrappers, which, while a plan of context
- * vkfft_ctx is made or deleted, count the device-local allocations (handle and size in vkfft_mem)
- */
+/* VkFFT's own device memory (its tables) counts in the backend's held bytes and against
+ * DASHI_VK_MEMORY_BYTES like the backend's device buffers: its vkCreateBuffer, vkAllocateMemory
+ * and vkFreeMemory go through these wrappers, which, while a plan of context vkfft_ctx is made,
+ * count each device-local allocation (handle, size and context in vkfft_mem) until it is freed.
+ * Its staging buffer (usage transfer source only, host-visible: alive while it uploads a table)
+ * is host memory, as dashi's own staging buffer is, whatever the device's memory types (on
+ * lavapipe every type is device-local) */
 static vk_ctx *vkfft_ctx;
 static VkDeviceSize vkfft_failed; /* the size of the allocation that did not fit, for the message */
+static VkBufferUsageFlags
+    vkfft_usage; /* of the buffer VkFFT made last (it allocates for it next) */
 static struct {
   VkDeviceMemory m;
   VkDeviceSize size;
+  vk_ctx *c;
 } * vkfft_mem;
 static int vkfft_nmem, vkfft_capmem;
+static VkResult dashi_vkfft_buffer(VkDevice d, const VkBufferCreateInfo *bi,
+                                   const VkAllocationCallbacks *cb, VkBuffer *buf) {
+  vkfft_usage = bi->usage;
+  return vkCreateBuffer(d, bi, cb, buf);
+}
 static VkResult dashi_vkfft_alloc(VkDevice d, const VkMemoryAllocateInfo *ai,
                                   const VkAllocationCallbacks *cb, VkDeviceMemory *m) {
   vk_ctx *c = vkfft_ctx;
-  bool local = c && (c->memprops.memoryTypes[ai->memoryTypeIndex].propertyFlags &
-                     VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  bool local = c && ai->memoryTypeIndex < c->memprops.memoryTypeCount &&
+               (c->memprops.memoryTypes[ai->memoryTypeIndex].propertyFlags &
+                VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) &&
+               vkfft_usage != VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
   if (local && vkfft_nmem == vkfft_capmem) { /* room for the record first: no untracked memory */
     int n = vkfft_capmem ? 2 * vkfft_capmem : 16;
     void *grown = realloc(vkfft_mem, (size_t)n * sizeof *vkfft_mem);
@@ -66,15 +78,16 @@ static VkResult dashi_vkfft_alloc(VkDevice d, const VkMemoryAllocateInfo *ai,
                    : vkAllocateMemory(d, ai, cb, m);
   if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) vkfft_failed = ai->allocationSize;
   if (r != VK_SUCCESS || !local) return r;
-  vkfft_mem[vkfft_nmem].m = *m, vkfft_mem[vkfft_nmem++].size = ai->allocationSize;
+  vkfft_mem[vkfft_nmem].m = *m, vkfft_mem[vkfft_nmem].size = ai->allocationSize;
+  vkfft_mem[vkfft_nmem++].c = c;
   c->held += ai->allocationSize, c->vkfft_held += ai->allocationSize;
   if (c->held > c->held_peak) c->held_peak = c->held;
   return r;
 }
 static void dashi_vkfft_free(VkDevice d, VkDeviceMemory m, const VkAllocationCallbacks *cb) {
-  for (int i = 0; vkfft_ctx && i < vkfft_nmem; i++)
+  for (int i = 0; i < vkfft_nmem; i++)
     if (vkfft_mem[i].m == m) {
-      vkfft_ctx->held -= vkfft_mem[i].size, vkfft_ctx->vkfft_held -= vkfft_mem[i].size;
+      vkfft_mem[i].c->held -= vkfft_mem[i].size, vkfft_mem[i].c->vkfft_held -= vkfft_mem[i].size;
       vkfft_mem[i] = vkfft_mem[--vkfft_nmem];
       break;
     }
@@ -84,17 +97,12 @@ static void dashi_vkfft_free(VkDevice d, VkDeviceMemory m, const VkAllocationCal
 #define vkGetPhysicalDeviceProperties dashi_vkfft_props
 #define vkAllocateMemory              dashi_vkfft_alloc
 #define vkFreeMemory                  dashi_vkfft_free
+#define vkCreateBuffer                dashi_vkfft_buffer
 #include "vkFFT.h"
 #undef vkGetPhysicalDeviceProperties
 #undef vkAllocateMemory
 #undef vkFreeMemory
-
-/* deleteVkFFT with VkFFT's device memory counted off context c */
-static void delete_app(vk_ctx *c, VkFFTApplication *app) {
-  vkfft_ctx = c;
-  deleteVkFFT(app);
-  vkfft_ctx = NULL;
-}
+#undef vkCreateBuffer
 
 /* PLAN_ROWC2C: dashi-vkbench only, the library's C2C along y of N contiguous rows of length N */
 typedef enum {
@@ -357,7 +365,7 @@ int vk_fft_init(vk_ctx *c) {
 void vk_fft_destroy(vk_ctx *c) {
   for (vk_plan *p = c->plans, *nx; p; p = nx) {
     nx = p->next;
-    delete_app(c, &p->app);
+    deleteVkFFT(&p->app);
     free(p);
   }
   c->plans = NULL;
@@ -494,7 +502,7 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
   vkfft_ctx = NULL, vkfft_shared_limit = 0;
   if (r != VKFFT_SUCCESS) {
     free(p);
-    if (r == VKFFT_ERROR_FAILED_TO_ALLOCATE_MEMORY || r == VKFFT_ERROR_FAILED_TO_ALLOCATE) {
+    if (vkfft_failed && r == VKFFT_ERROR_FAILED_TO_ALLOCATE_MEMORY) {
       char stage[160];
       snprintf(stage, sizeof stage, "in VkFFT, making the %s plan (VkFFT error %d)",
                plan_name(kind), (int)r);
@@ -515,7 +523,7 @@ static int make_plan(vk_ctx *c, plan_kind kind, int n, int band, const vk_chunk 
     bool multi = !fp || fp->numAxisUploads[0] > 1 || fp->numAxisUploads[1] > 1;
     c->fft_band_probe = multi ? -1 : 1;
     if (multi) {
-      delete_app(c, &p->app);
+      deleteVkFFT(&p->app);
       free(p);
       return make_plan(c, kind, n, 0, rc, sc, out);
     }
