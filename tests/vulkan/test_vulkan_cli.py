@@ -51,6 +51,8 @@ def dashi(*args, np=1, cmd="truth", env=None, timeout=300):
 def run_ok(out, *args, np=1):
     p = dashi(*args, "-out", out, np=np)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    # e.g. VkFFT's device memory not given back with its plans (vk_fft_destroy)
+    assert "dashi: internal error" not in p.stderr, p.stderr[-3000:]
     return Path(out)
 
 
@@ -212,6 +214,7 @@ def held_bytes(out, *args, np=1, vkfft=False):
     with vkfft also what VkFFT's own tables held at the end"""
     p = dashi(*args, "-out", out, "-log_view", np=np)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    assert "dashi: internal error" not in p.stderr, p.stderr[-3000:]
     line = [l for l in p.stdout.splitlines() if l.startswith("device memory: dashi's buffers")]
     assert line, p.stdout[-2000:]
     peak = int(line[0].split(" bytes)")[0].rsplit("(", 1)[1])

@@ -369,6 +369,12 @@ void vk_fft_destroy(vk_ctx *c) {
     free(p);
   }
   c->plans = NULL;
+  /* every VkFFT allocation counted to c was freed with its plan (the tests look for this line) */
+  if (c->vkfft_held)
+    fprintf(stderr,
+            "dashi: internal error: %llu bytes of VkFFT's memory still counted after its plans "
+            "were deleted\n",
+            (unsigned long long)c->vkfft_held);
   vk_buffer_destroy(c, &c->work);
   vk_buffer_destroy(c, &c->temp);
   vk_buffer_destroy(c, &c->work_k);
