@@ -350,6 +350,18 @@ int vk_out_of_memory(vk_ctx *c, const char *stage, VkDeviceSize need) {
                    fix);
 }
 
+/* test only: DASHI_VK_MEMORY_BYTES makes a smaller device, past which an allocation of device
+ * memory fails as a full device's would (fill_buffer, and VkFFT's own in vk_fft.c) */
+bool vk_over_cap(const vk_ctx *c, VkDeviceSize bytes) {
+  return c->mem_cap && c->held + bytes > c->mem_cap;
+}
+
+/* bytes more of device memory held, and the most held at once */
+void vk_hold(vk_ctx *c, VkDeviceSize bytes) {
+  c->held += bytes;
+  if (c->held > c->held_peak) c->held_peak = c->held;
+}
+
 /* a buffer with a device address: device-local or host-visible (mapped) memory of its own, or
  * (import != NULL) the host memory at `import`, whose usable memory types are import_bits */
 static int fill_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, uint32_t import_bits,
@@ -380,17 +392,11 @@ static int fill_buffer(vk_ctx *c, VkDeviceSize size, bool host, void *import, ui
                              .pNext = &fl,
                              .allocationSize = import ? size : mr.size,
                              .memoryTypeIndex = type};
-  /* test only: DASHI_VK_MEMORY_BYTES makes a smaller device (an allocation past it fails as a
-   * full device's would) */
-  VkResult ar = !host && c->mem_cap && c->held + mr.size > c->mem_cap
-                    ? VK_ERROR_OUT_OF_DEVICE_MEMORY
-                    : vkAllocateMemory(c->dev, &ai, NULL, &b->mem);
+  VkResult ar = !host && vk_over_cap(c, mr.size) ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+                                                 : vkAllocateMemory(c->dev, &ai, NULL, &b->mem);
   if (ar == VK_ERROR_OUT_OF_DEVICE_MEMORY && !host) return vk_out_of_memory(c, stage, mr.size);
   VKC(c, stage, ar);
-  if (!host) {
-    b->held = mr.size, c->held += mr.size;
-    if (c->held > c->held_peak) c->held_peak = c->held;
-  }
+  if (!host) b->held = mr.size, vk_hold(c, mr.size);
   VKC(c, stage, vkBindBufferMemory(c->dev, b->buf, b->mem, 0));
   VkBufferDeviceAddressInfo da = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
                                   .buffer = b->buf};

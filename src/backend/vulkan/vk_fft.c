@@ -73,15 +73,13 @@ static VkResult dashi_vkfft_alloc(VkDevice d, const VkMemoryAllocateInfo *ai,
     if (!grown) return VK_ERROR_OUT_OF_HOST_MEMORY;
     vkfft_mem = grown, vkfft_capmem = n;
   }
-  VkResult r = local && c->mem_cap && c->held + ai->allocationSize > c->mem_cap
-                   ? VK_ERROR_OUT_OF_DEVICE_MEMORY
-                   : vkAllocateMemory(d, ai, cb, m);
+  VkResult r = local && vk_over_cap(c, ai->allocationSize) ? VK_ERROR_OUT_OF_DEVICE_MEMORY
+                                                           : vkAllocateMemory(d, ai, cb, m);
   if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY) vkfft_failed = ai->allocationSize;
   if (r != VK_SUCCESS || !local) return r;
   vkfft_mem[vkfft_nmem].m = *m, vkfft_mem[vkfft_nmem].size = ai->allocationSize;
   vkfft_mem[vkfft_nmem++].c = c;
-  c->held += ai->allocationSize, c->vkfft_held += ai->allocationSize;
-  if (c->held > c->held_peak) c->held_peak = c->held;
+  vk_hold(c, ai->allocationSize), c->vkfft_held += ai->allocationSize;
   return r;
 }
 static void dashi_vkfft_free(VkDevice d, VkDeviceMemory m, const VkAllocationCallbacks *cb) {

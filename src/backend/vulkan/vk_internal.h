@@ -265,6 +265,10 @@ VkDeviceSize vk_device_heap(const vk_ctx *c);
 /* DASHI_ERR_DEVICE: the device has no room for `need` more bytes (stage: what was being made),
  * with what dashi holds, the heap, and the remedies */
 int vk_out_of_memory(vk_ctx *c, const char *stage, VkDeviceSize need);
+/* the device-memory count of the backend (held, held_peak): whether `bytes` more would pass the
+ * test-only cap DASHI_VK_MEMORY_BYTES, and `bytes` more held */
+bool vk_over_cap(const vk_ctx *c, VkDeviceSize bytes);
+void vk_hold(vk_ctx *c, VkDeviceSize bytes);
 /* Setup across the ranks of one transform: every local step that can fail on some ranks only is
  * agreed on before the next collective (and at the end), so that a rank's failure stops every
  * rank with its message instead of leaving the others waiting in a collective */
